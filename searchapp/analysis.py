@@ -1,0 +1,225 @@
+"""Indonesian text analysis: tokenizing, stop words, Sastrawi stemming.
+
+One pipeline serves indexing, querying, snippets and topic rules, so a word is
+always reduced the same way wherever it is seen. The Sastrawi stemmer and the
+word lists are module-level and loaded lazily: Whoosh pickles the schema (and so
+the analyzer), and a stemmer held as an attribute would add ~660 KB to every
+index open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import cache
+from importlib import resources
+
+from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
+
+# A word is letters/digits with inner apostrophes ("Ma'ruf", "Shi'ite") and
+# hyphens ("negara-negara", "al-Qaeda", "ISIS-K"); an abbreviation is letters
+# joined by dots ("A.S."); a number may carry thousands/decimal separators.
+WORD_RE = re.compile(
+    r"(?:[^\W\d_]\.){2,}"
+    r"|\d+(?:[.,]\d+)*"
+    r"|[^\W_]+(?:['’][^\W_]+)*(?:-[^\W_]+(?:['’][^\W_]+)*)*"
+)
+_THOUSANDS_RE = re.compile(r"\d{1,3}(?:\.\d{3})+")
+_APOSTROPHES = str.maketrans("", "", "'’")
+
+
+def _read_lines(name: str) -> Iterator[str]:
+    text = resources.files("searchapp.data").joinpath(name).read_text("utf-8")
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield line
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """The reviewed stop-word list (data/stopwords.txt)."""
+    return frozenset(w.lower() for w in _read_lines("stopwords.txt"))
+
+
+@cache
+def stem_exceptions() -> dict[str, str]:
+    """Words whose stem we fix by hand because Sastrawi gets them wrong."""
+    table = {}
+    for line in _read_lines("stem_exceptions.tsv"):
+        word, _, stem = line.partition("\t")
+        table[word.strip().lower()] = stem.strip().lower()
+    return table
+
+
+_protected: set[str] = set()
+_stem_cache: dict[str, str] = {}
+_stemmer = None
+
+
+def protect(words: Iterable[str]) -> None:
+    """Keep these words (names: "Taliban", "Bekasi") out of the stemmer.
+
+    Sastrawi turns "Taliban" into "talib" and "Bekasi" into "bekas"; a
+    protected word is indexed and searched as its lowercase self.
+    """
+    new = {w.lower() for w in words} - _protected
+    if new:
+        _protected.update(new)
+        for word in new:
+            _stem_cache.pop(word, None)
+
+
+def _sastrawi():
+    global _stemmer
+    if _stemmer is None:
+        from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+        # The uncached inner stemmer: our own dict cache sits in front of it.
+        _stemmer = StemmerFactory().create_stemmer().delegatedStemmer
+    return _stemmer
+
+
+def stem_word(word: str) -> str:
+    """The index term of one lowercase word, cached per process."""
+    try:
+        return _stem_cache[word]
+    except KeyError:
+        pass
+    if word in _protected:
+        stem = word
+    elif word in stem_exceptions():
+        stem = stem_exceptions()[word]
+    elif not word.replace("-", "").isalpha():
+        stem = word
+    else:
+        stem = _sastrawi().stem_word(word) or word
+    _stem_cache[word] = stem
+    return stem
+
+
+def _parts(word: str, start: int) -> Iterator[tuple[str, int, int]]:
+    """Split a raw word match into (normalised text, start, end) pieces.
+
+    Reduplications ("negara-negara") stay whole so Sastrawi reduces them to
+    one root; other hyphenated words ("al-Qaeda", "ISIS-K", "Covid-19") are
+    indexed as their parts, so "al Qaeda" and "al-Qaeda" meet.
+    """
+    if "." in word and not word[0].isdigit():
+        yield word.replace(".", "").lower(), start, start + len(word)
+        return
+    if word[0].isdigit():
+        if _THOUSANDS_RE.fullmatch(word):
+            word = word.replace(".", "")
+        yield word, start, start + len(word)
+        return
+    lower = word.lower().translate(_APOSTROPHES)
+    if "-" in lower:
+        pieces = lower.split("-")
+        if len(set(pieces)) == 1 or "-" not in stem_word(lower):
+            yield lower, start, start + len(word)
+            return
+        offset = start
+        for piece, raw in zip(pieces, word.split("-")):
+            if piece:
+                yield piece, offset, offset + len(raw)
+            offset += len(raw) + 1
+        return
+    yield lower, start, start + len(word)
+
+
+def iter_words(text: str) -> Iterator[tuple[str, int, int]]:
+    """Lowercased words of the text with their character spans, stop words kept."""
+    for m in WORD_RE.finditer(text):
+        yield from _parts(m.group(), m.start())
+
+
+def analyze(text: str) -> list[tuple[str, int, int]]:
+    """(term, start, end) for every indexed word: stop words dropped, stemmed."""
+    stops = stop_words()
+    return [(stem_word(w), s, e) for w, s, e in iter_words(text) if w not in stops]
+
+
+def terms(text: str) -> list[str]:
+    """The index terms of a text in order, as the indexer stores them."""
+    stops = stop_words()
+    return [stem_word(w) for w, _s, _e in iter_words(text) if w not in stops]
+
+
+class IndonesianTokenizer(Tokenizer):
+    """Yields lowercased words with positions and character spans."""
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar = start_char
+                t.endchar = start_char + len(value)
+            yield t
+            return
+        for pos, (word, start, end) in enumerate(iter_words(value), start_pos):
+            t.text = word
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = word
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar = start_char + start
+                t.endchar = start_char + end
+            yield t
+
+
+class IndonesianStopFilter(Filter):
+    """Drops stop words and renumbers positions so phrases stay contiguous."""
+
+    def __call__(self, tokens):
+        stops = stop_words()
+        pos = None
+        for t in tokens:
+            if t.stopped:
+                yield t
+                continue
+            if t.text in stops:
+                if not t.removestops:
+                    t.stopped = True
+                    yield t
+                continue
+            if t.positions:
+                pos = t.pos if pos is None else pos + 1
+                t.pos = pos
+            yield t
+
+
+class SastrawiStemFilter(Filter):
+    """Stems with Sastrawi through the per-process cache; protected names pass."""
+
+    is_morph = True
+
+    def __call__(self, tokens):
+        for t in tokens:
+            if not t.stopped:
+                t.text = stem_word(t.text)
+            yield t
+
+
+def IndonesianAnalyzer() -> CompositeAnalyzer:
+    """The analyzer of the title and body fields."""
+    return IndonesianTokenizer() | IndonesianStopFilter() | SastrawiStemFilter()

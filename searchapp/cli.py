@@ -1,0 +1,191 @@
+"""The `searchapp` command: a thin click layer over the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import indexer
+from .actors import GazetteerError
+from .corpus import CorpusError
+from .search import LiveIndex, QueryError, mark, search, stats
+
+USER_ERRORS = (indexer.IndexerError, CorpusError, GazetteerError, QueryError, OSError)
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    envvar="SEARCHAPP_INDEX",
+    default="index",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Index directory (env SEARCHAPP_INDEX).",
+)
+corpus_option = click.option(
+    "--corpus",
+    "corpus_paths",
+    envvar="SEARCHAPP_CORPUS",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Corpus folder or file; repeatable (env SEARCHAPP_CORPUS)  [default: corpus]",
+)
+
+
+def _fail(exc: BaseException) -> None:
+    raise click.ClickException(str(exc))
+
+
+def _progress_bar(total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", file=sys.stderr, disable=not sys.stderr.isatty(), dynamic_ncols=True)
+
+
+def _report(report: indexer.BuildReport, verbose: bool) -> None:
+    click.echo(report.summary())
+    for item in report.skipped if verbose else report.skipped[:20]:
+        click.echo(f"  skipped {item.source}: {item.reason}", err=True)
+    if not verbose and len(report.skipped) > 20:
+        click.echo(f"  … and {len(report.skipped) - 20} more (use --verbose to list all)", err=True)
+
+
+def build_index(corpus_paths, index_dir: Path, actor_files=(), strict=False, procs=None, verbose=False):
+    """Rebuild with a progress bar on a terminal and a summary at the end."""
+    paths = list(corpus_paths) or [Path("corpus")]
+    with _progress_bar(indexer.count_articles(paths) if sys.stderr.isatty() else 0) as bar:
+        report = indexer.rebuild(
+            paths, index_dir, actor_files=actor_files, strict=strict, procs=procs, progress=bar.update
+        )
+    _report(report, verbose)
+    return report
+
+
+@click.group()
+@click.version_option(package_name="searchapp")
+def main() -> None:
+    """Full-text search with facets for Indonesian news."""
+
+
+@main.command()
+@corpus_option
+@index_option
+@click.option("--actors", "actor_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Extra actor gazetteer file, merged with the built-in one; repeatable.")
+@click.option("--strict", is_flag=True, help="Fail if any file or line is skipped.")
+@click.option("--procs", type=click.IntRange(1, 64), help="Worker processes for analysis [default: all cores].")
+@click.option("--verbose", "-v", is_flag=True, help="List every skipped file.")
+def rebuild(corpus_paths, index_dir, actor_files, strict, procs, verbose):
+    """Build the index from the corpus and switch to it atomically."""
+    try:
+        build_index(corpus_paths, index_dir, actor_files, strict, procs, verbose)
+    except USER_ERRORS as exc:
+        _fail(exc)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+@click.option("--verbose", "-v", is_flag=True, help="List every skipped file.")
+def add(paths, index_dir, verbose):
+    """Add or replace articles (by id) in the live index."""
+    try:
+        with _progress_bar(indexer.count_articles(paths) if sys.stderr.isatty() else 0) as bar:
+            report = indexer.add(paths, index_dir, progress=bar.update)
+    except USER_ERRORS as exc:
+        _fail(exc)
+    _report(report, verbose)
+
+
+def _print_hits(result: dict) -> None:
+    tty = sys.stdout.isatty()
+    before, after = ("\x1b[1;33m", "\x1b[0m") if tty else ("[", "]")
+    click.echo(f"{result['total']} results ({result['took_ms']} ms), page {result['page']}")
+    for n, hit in enumerate(result["hits"], (result["page"] - 1) * result["per_page"] + 1):
+        title = hit["title"] or "(untitled)"
+        click.echo(f"\n{n}. {click.style(title, bold=True)}  [{hit['id']}]")
+        meta = " · ".join(x for x in (hit["outlet"], hit["published"], ", ".join(hit["actor"][:5])) if x)
+        if meta:
+            click.echo(f"   {meta}")
+        click.echo("   " + mark(hit["snippet"], hit["highlights"], before, after))
+
+
+@main.command("search")
+@click.argument("query", default="")
+@index_option
+@click.option("--outlet", multiple=True, help="Filter by outlet; repeatable (OR).")
+@click.option("--actor", multiple=True, help="Filter by actor; repeatable (OR).")
+@click.option("--topic", multiple=True, help="Filter by topic; repeatable (OR).")
+@click.option("--from", "date_from", help="Published on or after YYYY-MM-DD.")
+@click.option("--to", "date_to", help="Published on or before YYYY-MM-DD.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@click.option("--page", default="1", help="Page number, from 1.")
+@click.option("--per-page", default="10", help="Hits per page (1-100).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result dict as JSON.")
+def search_command(query, index_dir, outlet, actor, topic, date_from, date_to, sort, page, per_page, as_json):
+    """Search the index."""
+    live = LiveIndex(index_dir)
+    try:
+        result = search(live, query, outlet=outlet, actor=actor, topic=topic, date_from=date_from,
+                        date_to=date_to, sort=sort, page=page, per_page=per_page)
+    except USER_ERRORS as exc:
+        _fail(exc)
+    finally:
+        live.close()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        _print_hits(result)
+
+
+@main.command("stats")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option("--top", default=15, show_default=True, help="Values shown per facet.")
+def stats_command(index_dir, as_json, top):
+    """Documents, index size and facet values with counts."""
+    live = LiveIndex(index_dir)
+    try:
+        result = stats(live)
+    except USER_ERRORS as exc:
+        _fail(exc)
+    finally:
+        live.close()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"index      {result['index']}")
+    click.echo(f"documents  {result['documents']}")
+    click.echo(f"size       {result['size_bytes'] / 1e6:.1f} MB")
+    for name, values in result["facets"].items():
+        click.echo(f"\n{name} ({len(values)} values)")
+        for row in values[:top]:
+            click.echo(f"  {row['count']:>7}  {row['value']}")
+
+
+@main.command()
+@corpus_option
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+def serve(corpus_paths, index_dir, host, port, threads):
+    """Serve the search page and JSON API with waitress (builds the index if missing)."""
+    from waitress import serve as waitress_serve
+
+    from .web import create_app
+
+    try:
+        try:
+            indexer.live_build(index_dir)
+        except indexer.NoIndex:
+            click.echo(f"no index in {index_dir}: building it first", err=True)
+            build_index(corpus_paths, index_dir)
+        app = create_app({"INDEX_DIR": str(index_dir)})
+    except USER_ERRORS as exc:
+        _fail(exc)
+    click.echo(f"serving on http://{host}:{port}/ (index {os.path.abspath(index_dir)})")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="searchapp")

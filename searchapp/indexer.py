@@ -1,0 +1,371 @@
+"""Building the index: a rebuild that never breaks search, and incremental add.
+
+Layout of an index directory::
+
+    index/CURRENT          name of the live build (switched with os.replace)
+    index/PREVIOUS         name of the build before it, kept for rollback
+    index/build-*/         Whoosh indexes, one per rebuild
+    index/added.json       files given to `add`, re-read by every rebuild
+    index/.lock            flock held by a running rebuild or add
+
+A rebuild writes a new build directory, checks it, then switches CURRENT.
+A killed rebuild leaves only an orphan directory, removed by the next one;
+the flock dies with its process, so nothing needs cleaning by hand.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import json
+import multiprocessing
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from . import analysis, corpus, topics
+from .actors import Gazetteer
+from .corpus import Article, Skipped
+from .schema import build_schema
+
+CURRENT = "CURRENT"
+PREVIOUS = "PREVIOUS"
+ADDED = "added.json"
+LOCK = ".lock"
+BUILD_PREFIX = "build-"
+ACTORS_DIR = "actors"
+BATCH = 64
+PARALLEL_MIN_FILES_BYTES = 2_000_000
+
+Progress = Callable[[int], None]
+
+
+class IndexerError(Exception):
+    """A rebuild or add that could not be done; the live index is untouched."""
+
+
+class IndexBusy(IndexerError):
+    """Another rebuild or add holds the index lock."""
+
+
+class NoIndex(IndexerError):
+    """No live index yet."""
+
+
+@dataclass
+class BuildReport:
+    indexed: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    build: str = ""
+    documents: int = 0
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.indexed / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        line = (
+            f"indexed {self.indexed} articles in {self.seconds:.1f} s "
+            f"({self.docs_per_second:.0f} docs/s), skipped {len(self.skipped)}; "
+            f"index holds {self.documents} documents"
+        )
+        return line
+
+
+# --- the live pointer --------------------------------------------------------
+
+
+def _read_pointer(index_dir: Path, name: str) -> str | None:
+    try:
+        value = (index_dir / name).read_text("utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return value or None
+
+
+def _write_pointer(index_dir: Path, name: str, value: str) -> None:
+    tmp = index_dir / f".{name}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / name)
+
+
+def live_build(index_dir: str | os.PathLike) -> Path:
+    """The directory of the live build, or NoIndex."""
+    index_dir = Path(index_dir)
+    name = _read_pointer(index_dir, CURRENT)
+    if not name or not (index_dir / name).is_dir():
+        raise NoIndex(f"no index in {index_dir}: run 'searchapp rebuild' first")
+    return index_dir / name
+
+
+def build_actor_files(build_dir: Path) -> list[str]:
+    """The user gazetteer files a build was made with (copied into it)."""
+    return sorted(str(p) for p in (build_dir / ACTORS_DIR).glob("*"))
+
+
+def load_gazetteer(build_dir: Path) -> Gazetteer:
+    """The gazetteer a build was made with: packaged plus its user files."""
+    return Gazetteer.load(build_actor_files(build_dir))
+
+
+@contextmanager
+def _locked(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(index_dir / LOCK, "a+")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise IndexBusy(
+                f"another rebuild or add is running on {index_dir} ({holder}); try again when it ends"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        yield
+    finally:
+        fh.close()
+
+
+def _remove_orphans(index_dir: Path) -> None:
+    keep = {_read_pointer(index_dir, CURRENT), _read_pointer(index_dir, PREVIOUS)}
+    for child in index_dir.iterdir():
+        if child.name.startswith(BUILD_PREFIX) and child.name not in keep:
+            shutil.rmtree(child, ignore_errors=True)
+    for tmp in index_dir.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+# --- preparing documents (in worker processes) ------------------------------
+
+_gazetteer: Gazetteer | None = None
+
+
+def _init_worker(actor_files: list[str]) -> None:
+    global _gazetteer
+    _gazetteer = Gazetteer.load(actor_files)
+    analysis.protect(_gazetteer.protected_words())
+
+
+def prepare(article: Article) -> dict:
+    """The Whoosh fields of an article, analysed here so workers share the CPU."""
+    title = article.title or ""
+    title_terms = analysis.terms(title)
+    body_terms = analysis.terms(article.body)
+    published = article.published
+    return {
+        "id": article.id,
+        "title": title_terms,
+        "_stored_title": title,
+        "body": body_terms,
+        "_stored_body": article.body,
+        "outlet": [article.outlet] if article.outlet else [],
+        "actor": _gazetteer.find(f"{title}\n{article.body}"),
+        "topic": topics.assign(article.category, title_terms + body_terms),
+        "published": datetime(published.year, published.month, published.day) if published else None,
+        "category": article.category or "",
+        "url": article.url,
+        "source": article.source,
+        "extra": article.extra,
+    }
+
+
+def _prepare_batch(batch: list[Article | Skipped]) -> list[dict | Skipped]:
+    return [item if isinstance(item, Skipped) else prepare(item) for item in batch]
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _corpus_size(paths: list[Path]) -> int:
+    return sum(p.stat().st_size for p in paths)
+
+
+def count_articles(paths: Iterable[str | os.PathLike]) -> int:
+    """A quick count of the articles under the paths, for progress bars."""
+    total = 0
+    for path in corpus.corpus_files(paths):
+        name = path.name.lower()
+        if name.endswith(".txt"):
+            total += 1
+            continue
+        opener = gzip.open if name.endswith(".gz") else open
+        try:
+            with opener(path, "rb") as fh:
+                total += sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+        except OSError:
+            total += 1
+    return total
+
+
+def _prepared_docs(items: Iterable, actor_files: list[str], procs: int) -> Iterator[dict | Skipped]:
+    if procs <= 1:
+        _init_worker(actor_files)
+        for batch in _batches(items, BATCH):
+            yield from _prepare_batch(batch)
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(procs, initializer=_init_worker, initargs=(actor_files,)) as pool:
+        for prepared in pool.imap(_prepare_batch, _batches(items, BATCH)):
+            yield from prepared
+
+
+def _write(writer, docs: Iterable[dict | Skipped], report: BuildReport, progress: Progress | None,
+           seen: dict[str, str], update: bool) -> None:
+    for doc in docs:
+        if isinstance(doc, Skipped):
+            report.skipped.append(doc)
+        elif not update and doc["id"] in seen:
+            report.skipped.append(Skipped(doc["source"], f"duplicate id {doc['id']!r}, first in {seen[doc['id']]}"))
+        else:
+            seen[doc["id"]] = doc["source"]
+            fields = {k: v for k, v in doc.items() if v is not None}
+            (writer.update_document if update else writer.add_document)(**fields)
+            report.indexed += 1
+        if progress:
+            progress(1)
+
+
+def _default_procs(files: list[Path]) -> int:
+    if _corpus_size(files) < PARALLEL_MIN_FILES_BYTES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _added_paths(index_dir: Path) -> list[str]:
+    try:
+        return json.loads((index_dir / ADDED).read_text("utf-8"))
+    except (FileNotFoundError, ValueError):
+        return []
+
+
+def rebuild(
+    corpus_paths: Iterable[str | os.PathLike],
+    index_dir: str | os.PathLike,
+    *,
+    actor_files: Iterable[str | os.PathLike] = (),
+    procs: int | None = None,
+    progress: Progress | None = None,
+    strict: bool = False,
+) -> BuildReport:
+    """Index the corpus into a fresh build and make it live atomically.
+
+    Files earlier given to `add` are indexed again (a missing one is reported
+    as skipped), so a rebuild never drops what users added.
+    """
+    start = time.perf_counter()
+    index_dir = Path(index_dir)
+    paths = [Path(p) for p in corpus_paths]
+    with _locked(index_dir):
+        _remove_orphans(index_dir)
+        added = [Path(p) for p in _added_paths(index_dir)]
+        files = list(corpus.corpus_files(paths))
+        report = BuildReport()
+        missing = [p for p in added if not p.exists()]
+        report.skipped += [Skipped(str(p), "file given to 'add' no longer exists") for p in missing]
+        files += [p for p in added if p.exists() and p not in files]
+        build_name = f"{BUILD_PREFIX}{datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}"
+        build_dir = index_dir / build_name
+        try:
+            build_dir.mkdir()
+            stored_actors = _store_actor_files(build_dir, actor_files)
+            Gazetteer.load(stored_actors)  # a bad user file fails here, before any work
+            ix = whoosh_index.create_in(str(build_dir), build_schema())
+            writer = ix.writer(limitmb=256)
+            items = (item for f in files for item in corpus.read_file(f))
+            procs = procs or _default_procs(files)
+            try:
+                docs = _prepared_docs(items, [str(p) for p in stored_actors], procs)
+                _write(writer, docs, report, progress, {}, update=False)
+            except BaseException:
+                writer.cancel()
+                raise
+            if report.indexed == 0:
+                writer.cancel()
+                raise IndexerError(f"no readable articles in {', '.join(map(str, paths))}")
+            if strict and report.skipped:
+                writer.cancel()
+                raise IndexerError(
+                    f"--strict: {len(report.skipped)} skipped, e.g. {report.skipped[0].source}: "
+                    f"{report.skipped[0].reason}"
+                )
+            writer.commit()
+            report.documents = whoosh_index.open_dir(str(build_dir)).doc_count()
+            if report.documents != report.indexed:
+                raise IndexerError(
+                    f"check failed: build holds {report.documents} documents, expected {report.indexed}"
+                )
+            old = _read_pointer(index_dir, CURRENT)
+            if old:
+                _write_pointer(index_dir, PREVIOUS, old)
+            _write_pointer(index_dir, CURRENT, build_name)
+        except BaseException:
+            shutil.rmtree(build_dir, ignore_errors=True)
+            raise
+        _remove_orphans(index_dir)
+    report.build = build_name
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _store_actor_files(build_dir: Path, actor_files: Iterable[str | os.PathLike]) -> list[Path]:
+    stored = []
+    for i, src in enumerate(actor_files):
+        src = Path(src)
+        if not src.is_file():
+            raise IndexerError(f"actor gazetteer not found: {src}")
+        dest = build_dir / ACTORS_DIR / f"{i:02d}-{src.name}"
+        dest.parent.mkdir(exist_ok=True)
+        shutil.copyfile(src, dest)
+        stored.append(dest)
+    return stored
+
+
+def add(
+    paths: Iterable[str | os.PathLike],
+    index_dir: str | os.PathLike,
+    *,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Add or replace articles by id in the live index."""
+    start = time.perf_counter()
+    index_dir = Path(index_dir)
+    paths = [Path(p).resolve() for p in paths]
+    with _locked(index_dir):
+        build_dir = live_build(index_dir)
+        files = list(corpus.corpus_files(paths))
+        actor_files = build_actor_files(build_dir)
+        report = BuildReport(build=build_dir.name)
+        ix = whoosh_index.open_dir(str(build_dir))
+        writer = ix.writer(limitmb=128)
+        try:
+            items = (item for f in files for item in corpus.read_file(f))
+            _write(writer, _prepared_docs(items, actor_files, 1), report, progress, {}, update=True)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        report.documents = ix.doc_count()
+        known = _added_paths(index_dir)
+        known += [str(p) for p in paths if str(p) not in known]
+        _write_pointer(index_dir, ADDED, json.dumps(known, ensure_ascii=False, indent=1))
+    report.seconds = time.perf_counter() - start
+    return report

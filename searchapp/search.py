@@ -1,0 +1,413 @@
+"""The one search function: query, facets, date range, sort, page → a plain dict.
+
+`LiveIndex` owns the searcher of an index directory and reopens it when a
+rebuild switches builds or `add` commits; facet value → document sets are
+cached per opened searcher, so a facet count is a set intersection, not a
+walk over stored fields.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import qparser, query as wq
+
+from . import analysis
+from .indexer import live_build, load_gazetteer
+from .schema import FACETS, SEARCHABLE
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+MAX_WINDOW = 10_000
+FACET_LIMIT = 30
+SNIPPET_CHARS = 240
+
+
+class QueryError(ValueError):
+    """A query or parameter the user must fix (shown to them as is)."""
+
+
+@dataclass
+class _Generation:
+    """One opened build: its searcher, parser and facet document sets."""
+
+    key: tuple
+    searcher: object
+    parser: qparser.QueryParser
+    facet_docs: dict[str, dict[str, frozenset[int]]]
+    all_docs: frozenset[int]
+
+
+def _make_parser(schema) -> qparser.QueryParser:
+    parser = qparser.MultifieldParser(list(SEARCHABLE), schema, group=qparser.AndGroup)
+    parser.remove_plugin_class(qparser.EveryPlugin)
+    parser.remove_plugin_class(qparser.RangePlugin)
+    parser.add_plugin(qparser.PlusMinusPlugin())
+    return parser
+
+
+def _facet_docs(reader) -> dict[str, dict[str, frozenset[int]]]:
+    table: dict[str, dict[str, frozenset[int]]] = {}
+    for name in FACETS:
+        values = {}
+        for term in reader.field_terms(name):
+            values[term] = frozenset(reader.postings(name, term).all_ids())
+        table[name] = values
+    return table
+
+
+class LiveIndex:
+    """The live index of a directory, reopened when a rebuild or add changes it."""
+
+    def __init__(self, index_dir: str | os.PathLike):
+        self.index_dir = Path(index_dir)
+        self._lock = threading.RLock()
+        self._gen: _Generation | None = None
+
+    def _current_key(self) -> tuple:
+        build = live_build(self.index_dir)
+        return (build.name, _toc_generation(build))
+
+    def generation(self) -> _Generation:
+        """The searcher of the live build, reopened if the build changed."""
+        key = self._current_key()
+        if self._gen is None or self._gen.key != key:
+            self._open(key)
+        return self._gen
+
+    def _open(self, key: tuple) -> None:
+        build = self.index_dir / key[0]
+        gazetteer = load_gazetteer(build)
+        analysis.protect(gazetteer.protected_words())
+        ix = whoosh_index.open_dir(str(build))
+        searcher = ix.searcher()
+        reader = searcher.reader()
+        old, self._gen = self._gen, _Generation(
+            key=key,
+            searcher=searcher,
+            parser=_make_parser(ix.schema),
+            facet_docs=_facet_docs(reader),
+            all_docs=frozenset(reader.all_doc_ids()),
+        )
+        if old is not None:
+            old.searcher.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._gen is not None:
+                self._gen.searcher.close()
+                self._gen = None
+
+    def search(self, q: str = "", **kwargs) -> dict:
+        return search(self, q, **kwargs)
+
+
+def _toc_generation(build: Path) -> int:
+    """The newest table-of-contents generation: `add` commits a new one."""
+    gens = [int(m.group(1)) for m in (re.match(r"_MAIN_(\d+)\.toc$", n) for n in os.listdir(build)) if m]
+    return max(gens, default=-1)
+
+
+# --- parameters ---------------------------------------------------------------
+
+
+def _as_date(value, name: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise QueryError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
+def _as_int(value, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise QueryError(f"{name} must be a whole number, not {value!r}") from None
+    if not low <= number <= high:
+        raise QueryError(f"{name} must be between {low} and {high}, not {number}")
+    return number
+
+
+def _values(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    return [v.strip() for v in value if v and v.strip()]
+
+
+# --- query terms and snippets -------------------------------------------------
+
+
+def _positive_terms(q: wq.Query, reader) -> set[str]:
+    """The index terms the query looks for (prefixes expanded), minus NOT parts."""
+    found: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, wq.Not):
+            return
+        if node.is_leaf():
+            for field, text in node.existing_terms(reader, expand=True):
+                if field in SEARCHABLE:
+                    found.add(text.decode("utf-8") if isinstance(text, bytes) else text)
+            return
+        for child in node.children():
+            walk(child)
+
+    walk(q)
+    return found
+
+
+def spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
+    """Character spans of the words in the text whose index term is wanted."""
+    if not terms:
+        return []
+    return [(s, e) for term, s, e in analysis.analyze(text) if term in terms]
+
+
+def make_snippet(text: str, terms: set[str], size: int = SNIPPET_CHARS) -> tuple[str, list[list[int]]]:
+    """The passage of about `size` characters with the most distinct matched
+    words, and the spans of the matched words inside it (as written)."""
+    matches = [(s, e, t) for t, s, e in analysis.analyze(text) if t in terms] if terms else []
+    if not matches:
+        start, end = 0, min(len(text), size)
+    else:
+        best, best_score = 0, -1
+        for i, (s, _e, _t) in enumerate(matches):
+            window = {t for ms, me, t in matches[i:] if me <= s + size}
+            score = len(window) * 1000 + sum(1 for ms, me, _t in matches[i:] if me <= s + size)
+            if score > best_score:
+                best, best_score = i, score
+        first = matches[best][0]
+        sentence = max(text.rfind(". ", 0, first), text.rfind("\n", 0, first))
+        start = sentence + 1 if sentence >= 0 and first - sentence < 80 else max(0, first - 60)
+        end = min(len(text), start + size)
+    while start > 0 and start < len(text) and not text[start - 1].isspace():
+        start += 1
+    if end < len(text):
+        cut = text.rfind(" ", start, end)
+        end = cut if cut > start else end
+    while start < end and text[start].isspace():
+        start += 1
+    piece = text[start:end].replace("\n", " ")
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    marks = [[s - start + len(prefix), e - start + len(prefix)] for s, e, _t in matches if s >= start and e <= end]
+    return prefix + piece + suffix, marks
+
+
+def mark(text: str, marks: Sequence[Sequence[int]], before: str, after: str, escape=lambda s: s) -> str:
+    """Text with the marked spans wrapped, the rest passed through `escape`."""
+    out, pos = [], 0
+    for s, e in marks:
+        out += [escape(text[pos:s]), before, escape(text[s:e]), after]
+        pos = e
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+# --- search -------------------------------------------------------------------
+
+
+def _parse(gen: _Generation, text: str) -> wq.Query:
+    if not text.strip():
+        return wq.Every()
+    try:
+        q = gen.parser.parse(text)
+    except Exception as exc:  # whoosh raises many types for odd syntax
+        raise QueryError(f"cannot understand the query {text!r}: {exc}") from None
+    for leaf in q.leaves():
+        field = getattr(leaf, "fieldname", None)
+        if field is not None and field not in SEARCHABLE:
+            raise QueryError(f"only the fields {', '.join(f + ':' for f in SEARCHABLE)} can be searched")
+    return q
+
+
+def _date_query(date_from: date | None, date_to: date | None) -> wq.Query | None:
+    if not date_from and not date_to:
+        return None
+    start = datetime.combine(date_from, datetime.min.time()) if date_from else None
+    end = datetime.combine(date_to, datetime.min.time()) + timedelta(days=1, microseconds=-1) if date_to else None
+    return wq.DateRange("published", start, end)
+
+
+def search(
+    index: LiveIndex,
+    q: str = "",
+    *,
+    outlet: str | Iterable[str] | None = None,
+    actor: str | Iterable[str] | None = None,
+    topic: str | Iterable[str] | None = None,
+    date_from: date | str | None = None,
+    date_to: date | str | None = None,
+    sort: str = "relevance",
+    page: int | str = 1,
+    per_page: int | str = 10,
+) -> dict:
+    """Search the live index; every argument error raises QueryError.
+
+    Values of one facet combine with OR, different facets with AND; each
+    facet's counts ignore its own selection so other values stay choosable.
+    """
+    started = time.perf_counter()
+    q = q or ""
+    page = _as_int(page, "page", 1, MAX_WINDOW)
+    per_page = _as_int(per_page, "per_page", 1, MAX_PER_PAGE)
+    if page * per_page > MAX_WINDOW:
+        raise QueryError(f"results deeper than {MAX_WINDOW} are not served; narrow the query")
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    date_from = _as_date(date_from, "from")
+    date_to = _as_date(date_to, "to")
+    if date_from and date_to and date_from > date_to:
+        raise QueryError("from must not be after to")
+    selected = {"outlet": _values(outlet), "actor": _values(actor), "topic": _values(topic)}
+
+    with index._lock:
+        gen = index.generation()
+        searcher = gen.searcher
+        parsed = _parse(gen, q)
+        when = _date_query(date_from, date_to)
+        base_query = wq.And([parsed, when]) if when else parsed
+        matched = gen.all_docs if isinstance(base_query, wq.Every) else set(searcher.docs_for_query(base_query))
+        chosen = {
+            name: frozenset().union(*(gen.facet_docs[name].get(v, frozenset()) for v in values))
+            for name, values in selected.items()
+            if values
+        }
+        final = set(matched)
+        for docs in chosen.values():
+            final &= docs
+        facets = {}
+        for name in FACETS:
+            base = set(matched)
+            for other, docs in chosen.items():
+                if other != name:
+                    base &= docs
+            facets[name] = _facet_counts(gen.facet_docs[name], base, selected[name])
+
+        browse = not q.strip()
+        if sort == "relevance" and not browse:
+            sortedby, reverse = None, False
+        else:
+            sortedby, reverse = "published", sort != "oldest"
+        start = (page - 1) * per_page
+        hits = []
+        if final:
+            results = searcher.search(
+                base_query, filter=final, limit=start + per_page, sortedby=sortedby, reverse=reverse
+            )
+            terms = set() if browse else _positive_terms(parsed, searcher.reader())
+            for hit in results[start : start + per_page]:
+                hits.append(_hit(hit, terms, sortedby is None))
+    return {
+        "query": q,
+        "total": len(final),
+        "page": page,
+        "per_page": per_page,
+        "sort": sort,
+        "from": date_from.isoformat() if date_from else None,
+        "to": date_to.isoformat() if date_to else None,
+        "took_ms": round((time.perf_counter() - started) * 1000, 2),
+        "hits": hits,
+        "facets": facets,
+    }
+
+
+def _facet_counts(values: dict[str, frozenset[int]], base: set[int], selected: list[str]) -> dict:
+    counts = [(v, len(base & docs)) for v, docs in values.items()]
+    counts = [(v, n) for v, n in counts if n or v in selected]
+    counts.sort(key=lambda vn: (-vn[1], vn[0].lower()))
+    shown = counts[:FACET_LIMIT]
+    shown += [(v, n) for v, n in counts[FACET_LIMIT:] if v in selected]
+    missing = [v for v in selected if v not in values]
+    return {
+        "results": [{"value": v, "count": n, "selected": v in selected} for v, n in shown]
+        + [{"value": v, "count": 0, "selected": True} for v in missing],
+        "truncated": len(counts) > FACET_LIMIT,
+    }
+
+
+def _article(fields: dict, terms: set[str]) -> dict:
+    """The public form of a stored article, title marked with the query's words."""
+    title = fields.get("title") or ""
+    published = fields.get("published")
+    return {
+        "id": fields["id"],
+        "title": title,
+        "title_highlights": [list(s) for s in spans(title, terms)],
+        "outlet": (fields.get("outlet") or [None])[0],
+        "published": published.date().isoformat() if published else None,
+        "url": fields.get("url"),
+        "category": fields.get("category") or None,
+        "actor": list(fields.get("actor") or []),
+        "topic": list(fields.get("topic") or []),
+    }
+
+
+def _hit(hit, terms: set[str], scored: bool) -> dict:
+    fields = hit.fields()
+    snippet, highlights = make_snippet(fields.get("body", ""), terms)
+    return {
+        **_article(fields, terms),
+        "score": round(hit.score, 4) if scored and hit.score is not None else None,
+        "snippet": snippet,
+        "highlights": highlights,
+    }
+
+
+def get_article(index: LiveIndex, article_id: str, q: str = "") -> dict | None:
+    """The whole stored article with the query's words marked, or None."""
+    with index._lock:
+        gen = index.generation()
+        searcher = gen.searcher
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            return None
+        fields = searcher.stored_fields(docnum)
+        terms = set()
+        if q.strip():
+            try:
+                terms = _positive_terms(_parse(gen, q), searcher.reader())
+            except QueryError:
+                terms = set()
+    body = fields.get("body", "")
+    return {
+        **_article(fields, terms),
+        "body": body,
+        "highlights": [list(s) for s in spans(body, terms)],
+        "source": fields.get("source"),
+        "extra": fields.get("extra") or {},
+    }
+
+
+def stats(index: LiveIndex) -> dict:
+    """Documents, index size on disk and every facet value with its count."""
+    with index._lock:
+        gen = index.generation()
+        build = index.index_dir / gen.key[0]
+        size = sum(f.stat().st_size for f in build.rglob("*") if f.is_file())
+        return {
+            "index": str(build),
+            "documents": len(gen.all_docs),
+            "size_bytes": size,
+            "facets": {
+                name: sorted(
+                    ({"value": v, "count": len(d)} for v, d in values.items() if d),
+                    key=lambda r: (-r["count"], r["value"].lower()),
+                )
+                for name, values in gen.facet_docs.items()
+            },
+        }

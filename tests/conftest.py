@@ -1,0 +1,74 @@
+"""Shared fixtures: per-test indexes built from real corpora, flaskr-style app/client/runner."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from itertools import islice
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from searchapp import indexer
+from searchapp.search import LiveIndex
+from searchapp.web import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "corpus"
+CLICKID = ROOT.parent / "shared" / "corpora" / "clickid-2019.jsonl.gz"
+
+
+@pytest.fixture
+def seed_index(tmp_path) -> Path:
+    """An index of the five seed articles, built in the test's tmp dir."""
+    index_dir = tmp_path / "index"
+    indexer.rebuild([SEEDS], index_dir, procs=1)
+    return index_dir
+
+
+@pytest.fixture
+def live(seed_index):
+    live = LiveIndex(seed_index)
+    yield live
+    live.close()
+
+
+@pytest.fixture(scope="session")
+def clickid_slice(tmp_path_factory) -> Path:
+    """The first 600 articles of the real 2019 corpus as a .jsonl file."""
+    if not CLICKID.exists():
+        pytest.skip(f"{CLICKID} not present")
+    path = tmp_path_factory.mktemp("clickid") / "slice.jsonl"
+    with gzip.open(CLICKID, "rt", encoding="utf-8") as src, open(path, "w", encoding="utf-8") as dst:
+        dst.writelines(islice(src, 600))
+    return path
+
+
+@pytest.fixture(scope="session")
+def clickid_index(tmp_path_factory, clickid_slice) -> Path:
+    index_dir = tmp_path_factory.mktemp("clickid-index")
+    indexer.rebuild([clickid_slice], index_dir)
+    return index_dir
+
+
+@pytest.fixture
+def app(seed_index):
+    app = create_app({"TESTING": True, "INDEX_DIR": str(seed_index)})
+    yield app
+    app.extensions["searchapp.index"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    return path

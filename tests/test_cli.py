@@ -1,0 +1,90 @@
+"""The CLI: commands, JSON output, env defaults and clear errors (no tracebacks)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from searchapp import indexer
+from searchapp.cli import main
+
+from .conftest import SEEDS, write_jsonl
+
+
+def test_rebuild_search_stats(runner, tmp_path):
+    index_dir = str(tmp_path / "index")
+    result = runner.invoke(main, ["rebuild", "--corpus", str(SEEDS), "--index", index_dir])
+    assert result.exit_code == 0, result.output
+    assert "indexed 5 articles" in result.output and "skipped 0" in result.output
+
+    result = runner.invoke(main, ["search", "Taliban", "--index", index_dir, "--json"])
+    data = json.loads(result.output)
+    assert data["total"] == 5
+    assert set(data) >= {"query", "total", "page", "per_page", "took_ms", "hits", "facets"}
+    assert set(data["hits"][0]) >= {"id", "title", "outlet", "published", "url", "actor", "topic", "score", "snippet"}
+
+    result = runner.invoke(main, ["search", "Moskow", "--actor", "Rusia", "--index", index_dir])
+    assert result.exit_code == 0
+    assert "[Moskow]" in result.output
+
+    result = runner.invoke(main, ["stats", "--index", index_dir, "--json"])
+    assert json.loads(result.output)["documents"] == 5
+    result = runner.invoke(main, ["stats", "--index", index_dir])
+    assert "documents  5" in result.output and "Taliban" in result.output
+
+
+def test_env_defaults(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("SEARCHAPP_CORPUS", str(SEEDS))
+    monkeypatch.setenv("SEARCHAPP_INDEX", str(tmp_path / "idx"))
+    assert runner.invoke(main, ["rebuild"]).exit_code == 0
+    assert json.loads(runner.invoke(main, ["search", "Rusia", "--json"]).output)["total"] == 5
+
+
+def test_add_twice_is_one_document(runner, tmp_path):
+    index_dir = str(tmp_path / "index")
+    runner.invoke(main, ["rebuild", "--corpus", str(SEEDS), "--index", index_dir])
+    extra = write_jsonl(tmp_path / "x.jsonl", [{"id": "x", "title": "Kopi", "body": "Kopi Gayo."}])
+    for _ in range(2):
+        result = runner.invoke(main, ["add", str(extra), "--index", index_dir])
+        assert result.exit_code == 0, result.output
+    stats = json.loads(runner.invoke(main, ["stats", "--index", index_dir, "--json"]).output)
+    assert stats["documents"] == 6
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["search", "x"], "no index"),
+        (["stats"], "no index"),
+        (["rebuild", "--corpus", "/nonexistent/path"], "corpus path not found"),
+        (["add", "/nonexistent/file.jsonl"], "no index"),
+    ],
+)
+def test_user_errors_are_messages_not_tracebacks(runner, tmp_path, args, message):
+    result = runner.invoke(main, [*args, "--index", str(tmp_path / "none")])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--page", "abc"], "page must be a whole number"),
+        (["--per-page", "1000"], "per_page must be between"),
+        (["--from", "yesterday"], "from must be a date"),
+    ],
+)
+def test_bad_search_options(runner, seed_index, args, message):
+    result = runner.invoke(main, ["search", "Taliban", "--index", str(seed_index), *args])
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_concurrent_rebuild_message(runner, tmp_path):
+    index_dir = tmp_path / "index"
+    with indexer._locked(index_dir):
+        result = runner.invoke(main, ["rebuild", "--corpus", str(SEEDS), "--index", str(index_dir)])
+    assert result.exit_code == 1
+    assert "another rebuild or add is running" in result.output

@@ -1,0 +1,142 @@
+"""Rebuilds that never break search: atomic switch, rollback, kill -9, locking, add."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from searchapp import indexer
+from searchapp.search import LiveIndex, search
+
+from .conftest import ROOT, SEEDS, write_jsonl
+
+
+def builds(index_dir):
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith(indexer.BUILD_PREFIX))
+
+
+def test_switch_keeps_previous_and_removes_older(tmp_path):
+    index_dir = tmp_path / "index"
+    names = [indexer.rebuild([SEEDS], index_dir, procs=1).build for _ in range(3)]
+    assert builds(index_dir) == sorted(names[1:])
+    assert (index_dir / "CURRENT").read_text().strip() == names[2]
+    assert (index_dir / "PREVIOUS").read_text().strip() == names[1]
+
+
+def test_broken_file_reported_rest_indexed(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for seed in SEEDS.glob("*.txt"):
+        (corpus / seed.name).write_bytes(seed.read_bytes())
+    (corpus / "broken.txt").write_bytes(b"\xff\xfe\x00\x00garbage")
+    (corpus / "bad.jsonl").write_text('{"id": "ok", "body": "Isi berita."}\n{oops\n', "utf-8")
+    report = indexer.rebuild([corpus], tmp_path / "index", procs=1)
+    assert report.indexed == 6
+    assert report.documents == 6
+    reasons = {os.path.basename(s.source): s.reason for s in report.skipped}
+    assert set(reasons) == {"broken.txt", "bad.jsonl:2"}
+    assert "binary" in reasons["broken.txt"]
+    with pytest.raises(indexer.IndexerError, match="--strict"):
+        indexer.rebuild([corpus], tmp_path / "index", procs=1, strict=True)
+
+
+def test_failed_rebuild_leaves_live_index(tmp_path, monkeypatch):
+    index_dir = tmp_path / "index"
+    indexer.rebuild([SEEDS], index_dir, procs=1)
+    before = builds(index_dir)
+
+    def boom(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(indexer, "_write_pointer", boom)
+    with pytest.raises(OSError):
+        indexer.rebuild([SEEDS], index_dir, procs=1)
+    assert builds(index_dir) == before
+    live = LiveIndex(index_dir)
+    assert search(live, "Taliban")["total"] == 5
+    live.close()
+
+
+def test_empty_corpus_is_refused(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(indexer.IndexerError, match="no readable articles"):
+        indexer.rebuild([tmp_path / "empty"], tmp_path / "index")
+
+
+def test_second_concurrent_rebuild_is_refused(tmp_path):
+    index_dir = tmp_path / "index"
+    with indexer._locked(index_dir):
+        with pytest.raises(indexer.IndexBusy, match="another rebuild or add is running"):
+            indexer.rebuild([SEEDS], index_dir)
+
+
+def _big_corpus(tmp_path, n=4000):
+    body = open(SEEDS / "001_e2a36016ce82df2b.txt", encoding="utf-8").read()
+    return write_jsonl(tmp_path / "big.jsonl", [{"id": f"n{i}", "title": f"Berita {i}", "body": body} for i in range(n)])
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.0, 2.0])
+def test_sigkill_mid_rebuild_leaves_old_index_searchable(tmp_path, delay):
+    index_dir = tmp_path / "index"
+    indexer.rebuild([SEEDS], index_dir, procs=1)
+    old = builds(index_dir)
+    big = _big_corpus(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "searchapp", "rebuild", "--corpus", str(big), "--index", str(index_dir)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    live = LiveIndex(index_dir)
+    count = search(live, "")["total"]
+    assert count in (5, 4000)
+    if count == 5:
+        assert search(live, "Taliban")["total"] == 5
+    live.close()
+    report = indexer.rebuild([SEEDS], index_dir, procs=1)  # no clean-up needed first
+    assert report.documents == 5
+    assert len(builds(index_dir)) == 2
+    assert not list(index_dir.glob(".*.tmp"))
+    if count == 5:
+        assert old[0] in builds(index_dir)
+
+
+def test_add_twice_gives_one_document_and_survives_rebuild(tmp_path):
+    index_dir = tmp_path / "index"
+    indexer.rebuild([SEEDS], index_dir, procs=1)
+    extra = write_jsonl(tmp_path / "extra.jsonl", [{"id": "baru", "title": "Berita Baru", "body": "Kopi Gayo diekspor."}])
+    live = LiveIndex(index_dir)
+    assert search(live, "kopi")["total"] == 0
+    for _ in range(2):
+        report = indexer.add([extra], index_dir)
+        assert report.indexed == 1
+    assert search(live, "kopi")["total"] == 1  # the open LiveIndex sees the add
+    assert search(live, "")["total"] == 6
+    indexer.rebuild([SEEDS], index_dir, procs=1)
+    assert search(live, "kopi")["total"] == 1  # rebuild re-reads added files
+    live.close()
+
+
+def test_add_without_index_is_an_error(tmp_path):
+    extra = write_jsonl(tmp_path / "extra.jsonl", [{"id": "a", "body": "x"}])
+    with pytest.raises(indexer.NoIndex):
+        indexer.add([extra], tmp_path / "index")
+
+
+def test_parallel_rebuild_matches_serial(tmp_path, clickid_slice):
+    serial = indexer.rebuild([clickid_slice], tmp_path / "a", procs=1)
+    parallel = indexer.rebuild([clickid_slice], tmp_path / "b", procs=2)
+    assert serial.documents == parallel.documents == 600
+    a, b = LiveIndex(tmp_path / "a"), LiveIndex(tmp_path / "b")
+    for q in ["presiden", "banjir jakarta", "sepak bola"]:
+        ra, rb = search(a, q), search(b, q)
+        assert ra["total"] == rb["total"] and [h["id"] for h in ra["hits"]] == [h["id"] for h in rb["hits"]]
+        assert ra["facets"] == rb["facets"]
+    a.close()
+    b.close()
