@@ -131,7 +131,11 @@ def _parts(word: str, start: int) -> Iterator[tuple[str, int, int]]:
 def iter_words(text: str) -> Iterator[tuple[str, int, int]]:
     """Lowercased words of the text with their character spans, stop words kept."""
     for m in WORD_RE.finditer(text):
-        yield from _parts(m.group(), m.start())
+        word = m.group()
+        if word.isalpha():  # the common case, kept fast
+            yield word.lower(), m.start(), m.end()
+        else:
+            yield from _parts(word, m.start())
 
 
 def analyze(text: str) -> list[tuple[str, int, int]]:
@@ -143,7 +147,18 @@ def analyze(text: str) -> list[tuple[str, int, int]]:
 def terms(text: str) -> list[str]:
     """The index terms of a text in order, as the indexer stores them."""
     stops = stop_words()
-    return [stem_word(w) for w, _s, _e in iter_words(text) if w not in stops]
+    cache = _stem_cache
+    out = []
+    for word in WORD_RE.findall(text):
+        if word.isalpha():
+            words = (word.lower(),)
+        else:
+            words = [w for w, _s, _e in _parts(word, 0)]
+        for w in words:
+            if w not in stops:
+                stem = cache.get(w)
+                out.append(stem if stem is not None else stem_word(w))
+    return out
 
 
 class IndonesianTokenizer(Tokenizer):

@@ -161,7 +161,7 @@ def _split_dateline(line: str) -> tuple[str | None, str]:
     """
     dashes = [m for m in _DASH_RE.finditer(line[:80]) if 2 <= m.start() <= 60]
     for m in reversed(dashes):
-        outlet = outlets.detect(line[: m.start()])
+        outlet = outlets.detect(line[: m.end()])
         if outlet:
             return outlet, line[m.end():].strip()
     return None, line
@@ -169,14 +169,13 @@ def _split_dateline(line: str) -> tuple[str | None, str]:
 
 def parse_txt(text: str) -> dict:
     """Headline, outlet, date, category and clean body of a raw news page."""
-    lines = [ln.strip() for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    lines = [ln for ln in lines if ln]
-    start = 0
-    while start < len(lines) and _is_menu_line(lines[start]):
-        start += 1
-    if start < 3:  # a real menu is a run of several short lines
-        start = 0
-    lines = lines[start:]
+    raw = [ln.strip() for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    while raw and not raw[0]:
+        raw.pop(0)
+    block = raw.index("") if "" in raw else len(raw)
+    if block >= 3 and all(_is_menu_line(ln) for ln in raw[:block]):
+        raw = raw[block:]  # a site menu: a leading block of several short lines
+    lines = [ln for ln in raw if ln]
     title = None
     category = None
     outlet = None

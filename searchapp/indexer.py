@@ -15,12 +15,16 @@ the flock dies with its process, so nothing needs cleaning by hand.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import gzip
 import json
 import multiprocessing
 import os
+import queue
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -30,6 +34,7 @@ from itertools import islice
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
 
 from . import analysis, corpus, topics
 from .actors import Gazetteer
@@ -178,6 +183,7 @@ def prepare(article: Article) -> dict:
         "actor": _gazetteer.find(f"{title}\n{article.body}"),
         "topic": topics.assign(article.category, title_terms + body_terms),
         "published": datetime(published.year, published.month, published.day) if published else None,
+        "dated": 1 if published else 0,
         "category": article.category or "",
         "url": article.url,
         "source": article.source,
@@ -185,8 +191,8 @@ def prepare(article: Article) -> dict:
     }
 
 
-def _prepare_batch(batch: list[Article | Skipped]) -> list[dict | Skipped]:
-    return [item if isinstance(item, Skipped) else prepare(item) for item in batch]
+def prepare_or_skip(item: Article | Skipped) -> dict | Skipped:
+    return item if isinstance(item, Skipped) else prepare(item)
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -216,32 +222,126 @@ def count_articles(paths: Iterable[str | os.PathLike]) -> int:
     return total
 
 
-def _prepared_docs(items: Iterable, actor_files: list[str], procs: int) -> Iterator[dict | Skipped]:
-    if procs <= 1:
-        _init_worker(actor_files)
-        for batch in _batches(items, BATCH):
-            yield from _prepare_batch(batch)
-        return
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(procs, initializer=_init_worker, initargs=(actor_files,)) as pool:
-        for prepared in pool.imap(_prepare_batch, _batches(items, BATCH)):
-            yield from prepared
-
-
-def _write(writer, docs: Iterable[dict | Skipped], report: BuildReport, progress: Progress | None,
-           seen: dict[str, str], update: bool) -> None:
+def _add(writer, docs: Iterable[dict | Skipped], report: BuildReport, progress: Progress | None,
+         update: bool) -> None:
+    add = writer.update_document if update else writer.add_document
     for doc in docs:
         if isinstance(doc, Skipped):
             report.skipped.append(doc)
-        elif not update and doc["id"] in seen:
-            report.skipped.append(Skipped(doc["source"], f"duplicate id {doc['id']!r}, first in {seen[doc['id']]}"))
         else:
-            seen[doc["id"]] = doc["source"]
-            fields = {k: v for k, v in doc.items() if v is not None}
-            (writer.update_document if update else writer.add_document)(**fields)
+            add(**{k: v for k, v in doc.items() if v is not None})
             report.indexed += 1
         if progress:
             progress(1)
+
+
+def _dedupe(items: Iterable[Article | Skipped]) -> Iterator[Article | Skipped]:
+    """First article with an id wins; later ones are reported, not dropped silently."""
+    seen: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, Article):
+            if item.id in seen:
+                item = Skipped(item.source, f"duplicate id {item.id!r}, first in {seen[item.id]}")
+            else:
+                seen[item.id] = item.source
+        yield item
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive a killed rebuild (it would hold the lock)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:
+        os._exit(1)
+
+
+def _segment_worker(build_dir: str, actor_files: list[str], jobs, results) -> None:
+    """A worker process: analyse batches and write them into its own segment."""
+    _die_with_parent()
+    try:
+        _init_worker(actor_files)
+        writer = SegmentWriter(whoosh_index.open_dir(build_dir), _lk=False, limitmb=128)
+        while (batch := jobs.get()) is not None:
+            added, skipped = 0, []
+            for item in batch:
+                if isinstance(item, Skipped):
+                    skipped.append(item)
+                else:
+                    doc = prepare(item)
+                    writer.add_document(**{k: v for k, v in doc.items() if v is not None})
+                    added += 1
+            results.put(("batch", added, skipped))
+        if writer._added:
+            segment = writer._finalize_segment()
+        else:
+            writer._close_segment()
+            segment = None
+        results.put(("done", segment, None))
+    except BaseException as exc:  # reported to the parent, which fails the build
+        results.put(("error", f"{type(exc).__name__}: {exc}", None))
+
+
+def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str], procs: int,
+                    report: BuildReport, progress: Progress | None) -> None:
+    """Like Whoosh's MpWriter with multisegment=True, but analysis happens in the
+    workers too, so both the Sastrawi work and the posting writing use all cores."""
+    ctx = multiprocessing.get_context("fork")
+    jobs, results = ctx.Queue(procs * 4), ctx.Queue()
+    workers = [ctx.Process(target=_segment_worker, args=(str(build_dir), actor_files, jobs, results), daemon=True)
+               for _ in range(procs)]
+    for w in workers:
+        w.start()
+    writer = ix.writer()  # holds Whoosh's write lock and commits the table of contents
+    feeder_error: list[BaseException] = []
+
+    def feed():
+        try:
+            for batch in _batches(items, BATCH):
+                jobs.put(batch)
+        except BaseException as exc:
+            feeder_error.append(exc)
+        finally:
+            for _ in workers:
+                jobs.put(None)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    segments, done = [], 0
+    try:
+        while done < procs:
+            try:
+                kind, value, skipped = results.get(timeout=1)
+            except queue.Empty:
+                if not all(w.is_alive() for w in workers) and results.empty():
+                    raise IndexerError("an indexing worker process died") from None
+                continue
+            if kind == "error":
+                raise IndexerError(f"indexing worker failed: {value}")
+            if kind == "done":
+                done += 1
+                if value is not None:
+                    segments.append(value)
+                continue
+            report.indexed += value
+            report.skipped += skipped
+            if progress:
+                progress(value + len(skipped))
+        feeder.join()
+        if feeder_error:
+            raise feeder_error[0]
+        writer._close_segment()
+        writer._commit_toc(segments)
+        writer._finish()
+    except BaseException:
+        for w in workers:
+            w.kill()
+        writer.cancel()
+        raise
+    finally:
+        for w in workers:
+            w.join()
 
 
 def _default_procs(files: list[Path]) -> int:
@@ -282,32 +382,34 @@ def rebuild(
         missing = [p for p in added if not p.exists()]
         report.skipped += [Skipped(str(p), "file given to 'add' no longer exists") for p in missing]
         files += [p for p in added if p.exists() and p not in files]
-        build_name = f"{BUILD_PREFIX}{datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}"
+        build_name = f"{BUILD_PREFIX}{datetime.now():%Y%m%dT%H%M%S%f}-{os.getpid()}"
         build_dir = index_dir / build_name
         try:
             build_dir.mkdir()
             stored_actors = _store_actor_files(build_dir, actor_files)
             Gazetteer.load(stored_actors)  # a bad user file fails here, before any work
             ix = whoosh_index.create_in(str(build_dir), build_schema())
-            writer = ix.writer(limitmb=256)
-            items = (item for f in files for item in corpus.read_file(f))
+            items = _dedupe(item for f in files for item in corpus.read_file(f))
             procs = procs or _default_procs(files)
-            try:
-                docs = _prepared_docs(items, [str(p) for p in stored_actors], procs)
-                _write(writer, docs, report, progress, {}, update=False)
-            except BaseException:
-                writer.cancel()
-                raise
+            actors = [str(p) for p in stored_actors]
+            if procs > 1:
+                _write_parallel(ix, build_dir, items, actors, procs, report, progress)
+            else:
+                _init_worker(actors)
+                writer = ix.writer(limitmb=256)
+                try:
+                    _add(writer, (prepare_or_skip(i) for i in items), report, progress, update=False)
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit()
             if report.indexed == 0:
-                writer.cancel()
                 raise IndexerError(f"no readable articles in {', '.join(map(str, paths))}")
             if strict and report.skipped:
-                writer.cancel()
                 raise IndexerError(
                     f"--strict: {len(report.skipped)} skipped, e.g. {report.skipped[0].source}: "
                     f"{report.skipped[0].reason}"
                 )
-            writer.commit()
             report.documents = whoosh_index.open_dir(str(build_dir)).doc_count()
             if report.documents != report.indexed:
                 raise IndexerError(
@@ -357,8 +459,9 @@ def add(
         ix = whoosh_index.open_dir(str(build_dir))
         writer = ix.writer(limitmb=128)
         try:
-            items = (item for f in files for item in corpus.read_file(f))
-            _write(writer, _prepared_docs(items, actor_files, 1), report, progress, {}, update=True)
+            _init_worker(actor_files)
+            items = _dedupe(item for f in files for item in corpus.read_file(f))
+            _add(writer, (prepare_or_skip(i) for i in items), report, progress, update=True)
         except BaseException:
             writer.cancel()
             raise

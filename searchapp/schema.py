@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import IndonesianAnalyzer
 
@@ -27,6 +27,7 @@ def build_schema() -> Schema:
         actor=KEYWORD(**facet),
         topic=KEYWORD(**facet),
         published=DATETIME(stored=True, sortable=True),
+        dated=NUMERIC(sortable=True, bits=8),  # 1 if published is known: sorts undated last
         category=ID(stored=True),
         url=STORED(),
         source=STORED(),

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh import qparser, query as wq
+from whoosh import qparser, sorting, query as wq
 
 from . import analysis
 from .indexer import live_build, load_gazetteer
@@ -300,14 +300,17 @@ def search(
 
         browse = not q.strip()
         if sort == "relevance" and not browse:
-            sortedby, reverse = None, False
-        else:
-            sortedby, reverse = "published", sort != "oldest"
+            sortedby = None
+        else:  # undated articles last in both directions
+            sortedby = sorting.MultiFacet([
+                sorting.FieldFacet("dated", reverse=True),
+                sorting.FieldFacet("published", reverse=sort != "oldest"),
+            ])
         start = (page - 1) * per_page
         hits = []
         if final:
             results = searcher.search(
-                base_query, filter=final, limit=start + per_page, sortedby=sortedby, reverse=reverse
+                base_query, filter=final, limit=start + per_page, sortedby=sortedby
             )
             terms = set() if browse else _positive_terms(parsed, searcher.reader())
             for hit in results[start : start + per_page]:

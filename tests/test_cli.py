@@ -38,7 +38,7 @@ def test_env_defaults(runner, tmp_path, monkeypatch):
     monkeypatch.setenv("SEARCHAPP_CORPUS", str(SEEDS))
     monkeypatch.setenv("SEARCHAPP_INDEX", str(tmp_path / "idx"))
     assert runner.invoke(main, ["rebuild"]).exit_code == 0
-    assert json.loads(runner.invoke(main, ["search", "Rusia", "--json"]).output)["total"] == 5
+    assert json.loads(runner.invoke(main, ["search", "Taliban", "--json"]).output)["total"] == 5
 
 
 def test_add_twice_is_one_document(runner, tmp_path):
