@@ -85,6 +85,10 @@ def test_no_false_positives_on_seeds(gaz):
         ("Drama Korea terbaru tayang.", {}),
         ("Drama Korea dari Korea Selatan.", {"Korea Selatan": 2}),
         ("Presiden Joko Widodo alias Jokowi.", {"Joko Widodo": 2}),
+        ("Iriana Jokowi meresmikan gerakan itu.", {"Iriana Joko Widodo": 1}),
+        ("Dishub meluncurkan Simpel PKB untuk uji kendaraan.", {}),
+        ("Fraksi PKB menolak; PKB akan bersikap.", {"PKB": 2}),
+        ("Neymar pindah dari Paris-Saint Germain.", {"Neymar": 1, "Paris Saint-Germain": 1}),
     ],
 )
 def test_count(gaz, text, expected):
