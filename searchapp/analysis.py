@@ -138,27 +138,56 @@ def iter_words(text: str) -> Iterator[tuple[str, int, int]]:
             yield from _parts(word, m.start())
 
 
-def analyze(text: str) -> list[tuple[str, int, int]]:
-    """(term, start, end) for every indexed word: stop words dropped, stemmed."""
+def analyze(text: str) -> list[tuple[str, str, int, int]]:
+    """(stem, word, start, end) for every indexed word, stop words dropped."""
     stops = stop_words()
-    return [(stem_word(w), s, e) for w, s, e in iter_words(text) if w not in stops]
+    return [(stem_word(w), w, s, e) for w, s, e in iter_words(text) if w not in stops]
+
+
+def is_root(word: str) -> bool:
+    """Whether Sastrawi's dictionary knows the word as a root ("presiden": yes)."""
+    return _sastrawi().dictionary.contains(word)
+
+
+def index_terms(text: str) -> tuple[list[str], list[str]]:
+    """(stemmed terms, exact lowercase forms) of a text, position by position.
+
+    A capitalised word right after a lowercase one ("warga Bekasi", "pejabat
+    Taliban") is a name in running text: unless Sastrawi knows it as a root
+    word, it is indexed as written instead of stemmed ("Bekasi" stays
+    "bekasi", not "bekas"). Title Case headlines never trigger this, because
+    the word before is capitalised too.
+    """
+    stops = stop_words()
+    cache = _stem_cache
+    stems: list[str] = []
+    exact: list[str] = []
+    prev_lower = False
+    for word in WORD_RE.findall(text):
+        if word.isalpha():
+            lower = word.lower()
+            if lower not in stops:
+                if prev_lower and word[0].isupper() and lower != word and not is_root(lower):
+                    stem = lower
+                else:
+                    stem = cache.get(lower)
+                    if stem is None:
+                        stem = stem_word(lower)
+                stems.append(stem)
+                exact.append(lower)
+            prev_lower = word[0].islower()
+            continue
+        for w, _s, _e in _parts(word, 0):
+            if w not in stops:
+                stems.append(stem_word(w))
+                exact.append(w)
+        prev_lower = word[0].islower()
+    return stems, exact
 
 
 def terms(text: str) -> list[str]:
-    """The index terms of a text in order, as the indexer stores them."""
-    stops = stop_words()
-    cache = _stem_cache
-    out = []
-    for word in WORD_RE.findall(text):
-        if word.isalpha():
-            words = (word.lower(),)
-        else:
-            words = [w for w, _s, _e in _parts(word, 0)]
-        for w in words:
-            if w not in stops:
-                stem = cache.get(w)
-                out.append(stem if stem is not None else stem_word(w))
-    return out
+    """The stemmed index terms of a text in order, as the indexer stores them."""
+    return index_terms(text)[0]
 
 
 class IndonesianTokenizer(Tokenizer):
@@ -236,5 +265,10 @@ class SastrawiStemFilter(Filter):
 
 
 def IndonesianAnalyzer() -> CompositeAnalyzer:
-    """The analyzer of the title and body fields."""
+    """The analyzer of the stemmed title and body fields."""
     return IndonesianTokenizer() | IndonesianStopFilter() | SastrawiStemFilter()
+
+
+def ExactAnalyzer() -> CompositeAnalyzer:
+    """The analyzer of the exact-form fields: the same words, unstemmed."""
+    return IndonesianTokenizer() | IndonesianStopFilter()

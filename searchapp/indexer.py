@@ -167,11 +167,17 @@ def _init_worker(actor_files: list[str]) -> None:
     analysis.protect(_gazetteer.protected_words())
 
 
+def _topic_label(article: Article) -> str | None:
+    """Sections such as "Lifestyle" hide the real beat in the subcategory."""
+    sub = article.extra.get("subcategory")
+    return str(sub) if sub and topics.from_category(str(sub)) else article.category
+
+
 def prepare(article: Article) -> dict:
     """The Whoosh fields of an article, analysed here so workers share the CPU."""
     title = article.title or ""
-    title_terms = analysis.terms(title)
-    body_terms = analysis.terms(article.body)
+    title_terms, title_exact = analysis.index_terms(title)
+    body_terms, body_exact = analysis.index_terms(article.body)
     published = article.published
     return {
         "id": article.id,
@@ -179,9 +185,11 @@ def prepare(article: Article) -> dict:
         "_stored_title": title,
         "body": body_terms,
         "_stored_body": article.body,
+        "title_exact": title_exact,
+        "body_exact": body_exact,
         "outlet": [article.outlet] if article.outlet else [],
         "actor": _gazetteer.find(f"{title}\n{article.body}"),
-        "topic": topics.assign(article.category, title_terms + body_terms),
+        "topic": topics.assign(_topic_label(article), title_terms + body_terms),
         "published": datetime(published.year, published.month, published.day) if published else None,
         "dated": 1 if published else 0,
         "category": article.category or "",

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from .analysis import IndonesianAnalyzer
+from .analysis import ExactAnalyzer, IndonesianAnalyzer
 
-TITLE_BOOST = 2.0
 FACETS = ("outlet", "actor", "topic")
 SEARCHABLE = ("title", "body")
+EXACT = {"title": "title_exact", "body": "body_exact"}
 
 
 def build_schema() -> Schema:
-    """Title and body are stemmed text; facets are exact multi-valued terms.
+    """Title and body are indexed twice: stemmed (recall: "serangan" finds
+    "menyerang") and as written (precision: the exact form ranks higher).
+    Field boosts are applied at query time so they can be tuned without
+    reindexing. Facets are exact multi-valued terms.
 
     Facet fields are KEYWORD so an article can carry several actors/topics
     (values are passed as lists, so commas inside a name are harmless).
     """
     analyzer = IndonesianAnalyzer()
+    exact = ExactAnalyzer()
     facet = dict(stored=True, scorable=False, lowercase=False)
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, stored=True, field_boost=TITLE_BOOST),
+        title=TEXT(analyzer=analyzer, stored=True),
         body=TEXT(analyzer=analyzer, stored=True),
+        title_exact=TEXT(analyzer=exact),
+        body_exact=TEXT(analyzer=exact),
         outlet=KEYWORD(**facet),
         actor=KEYWORD(**facet),
         topic=KEYWORD(**facet),

@@ -18,21 +18,20 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh import qparser, sorting, query as wq
+from whoosh import scoring, sorting, query as wq
 
-from . import analysis
+from . import analysis, spelling
+from .actors import Gazetteer
 from .indexer import live_build, load_gazetteer
-from .schema import FACETS, SEARCHABLE
+from .query import QueryError, Weights, parse
+from .schema import EXACT, FACETS
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 MAX_WINDOW = 10_000
 FACET_LIMIT = 30
 SNIPPET_CHARS = 240
-
-
-class QueryError(ValueError):
-    """A query or parameter the user must fix (shown to them as is)."""
+SUGGEST_BELOW = 5  # offer a correction when the query finds fewer articles
 
 
 @dataclass
@@ -41,17 +40,9 @@ class _Generation:
 
     key: tuple
     searcher: object
-    parser: qparser.QueryParser
+    gazetteer: Gazetteer
     facet_docs: dict[str, dict[str, frozenset[int]]]
     all_docs: frozenset[int]
-
-
-def _make_parser(schema) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(list(SEARCHABLE), schema, group=qparser.AndGroup)
-    parser.remove_plugin_class(qparser.EveryPlugin)
-    parser.remove_plugin_class(qparser.RangePlugin)
-    parser.add_plugin(qparser.PlusMinusPlugin())
-    return parser
 
 
 def _facet_docs(reader) -> dict[str, dict[str, frozenset[int]]]:
@@ -67,8 +58,9 @@ def _facet_docs(reader) -> dict[str, dict[str, frozenset[int]]]:
 class LiveIndex:
     """The live index of a directory, reopened when a rebuild or add changes it."""
 
-    def __init__(self, index_dir: str | os.PathLike):
+    def __init__(self, index_dir: str | os.PathLike, weights: Weights = Weights()):
         self.index_dir = Path(index_dir)
+        self.weights = weights
         self._lock = threading.RLock()
         self._gen: _Generation | None = None
 
@@ -88,12 +80,12 @@ class LiveIndex:
         gazetteer = load_gazetteer(build)
         analysis.protect(gazetteer.protected_words())
         ix = whoosh_index.open_dir(str(build))
-        searcher = ix.searcher()
+        searcher = ix.searcher(weighting=scoring.BM25F(B=self.weights.b, K1=self.weights.k1))
         reader = searcher.reader()
         old, self._gen = self._gen, _Generation(
             key=key,
             searcher=searcher,
-            parser=_make_parser(ix.schema),
+            gazetteer=gazetteer,
             facet_docs=_facet_docs(reader),
             all_docs=frozenset(reader.all_doc_ids()),
         )
@@ -160,7 +152,7 @@ def _positive_terms(q: wq.Query, reader) -> set[str]:
             return
         if node.is_leaf():
             for field, text in node.existing_terms(reader, expand=True):
-                if field in SEARCHABLE:
+                if field in EXACT or field in EXACT.values():
                     found.add(text.decode("utf-8") if isinstance(text, bytes) else text)
             return
         for child in node.children():
@@ -174,13 +166,13 @@ def spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
     """Character spans of the words in the text whose index term is wanted."""
     if not terms:
         return []
-    return [(s, e) for term, s, e in analysis.analyze(text) if term in terms]
+    return [(s, e) for term, word, s, e in analysis.analyze(text) if term in terms or word in terms]
 
 
 def make_snippet(text: str, terms: set[str], size: int = SNIPPET_CHARS) -> tuple[str, list[list[int]]]:
     """The passage of about `size` characters with the most distinct matched
     words, and the spans of the matched words inside it (as written)."""
-    matches = [(s, e, t) for t, s, e in analysis.analyze(text) if t in terms] if terms else []
+    matches = [(s, e, t) for t, w, s, e in analysis.analyze(text) if t in terms or w in terms] if terms else []
     if not matches:
         start, end = 0, min(len(text), size)
     else:
@@ -219,20 +211,6 @@ def mark(text: str, marks: Sequence[Sequence[int]], before: str, after: str, esc
 
 
 # --- search -------------------------------------------------------------------
-
-
-def _parse(gen: _Generation, text: str) -> wq.Query:
-    if not text.strip():
-        return wq.Every()
-    try:
-        q = gen.parser.parse(text)
-    except Exception as exc:  # whoosh raises many types for odd syntax
-        raise QueryError(f"cannot understand the query {text!r}: {exc}") from None
-    for leaf in q.leaves():
-        field = getattr(leaf, "fieldname", None)
-        if field is not None and field not in SEARCHABLE:
-            raise QueryError(f"only the fields {', '.join(f + ':' for f in SEARCHABLE)} can be searched")
-    return q
 
 
 def _date_query(date_from: date | None, date_to: date | None) -> wq.Query | None:
@@ -278,9 +256,9 @@ def search(
     with index._lock:
         gen = index.generation()
         searcher = gen.searcher
-        parsed = _parse(gen, q)
+        parsed = parse(q, searcher.reader(), gen.gazetteer, index.weights)
         when = _date_query(date_from, date_to)
-        base_query = wq.And([parsed, when]) if when else parsed
+        base_query = wq.And([parsed.query, when]) if when else parsed.query
         matched = gen.all_docs if isinstance(base_query, wq.Every) else set(searcher.docs_for_query(base_query))
         chosen = {
             name: frozenset().union(*(gen.facet_docs[name].get(v, frozenset()) for v in values))
@@ -312,9 +290,12 @@ def search(
             results = searcher.search(
                 base_query, filter=final, limit=start + per_page, sortedby=sortedby
             )
-            terms = set() if browse else _positive_terms(parsed, searcher.reader())
+            terms = set() if browse else _positive_terms(parsed.query, searcher.reader())
             for hit in results[start : start + per_page]:
                 hits.append(_hit(hit, terms, sortedby is None))
+        suggestion = None
+        if not browse and len(final) < SUGGEST_BELOW:
+            suggestion = spelling.suggest(q, [w["word"] for w in parsed.words if w["stem"]], searcher.reader())
     return {
         "query": q,
         "total": len(final),
@@ -326,6 +307,8 @@ def search(
         "took_ms": round((time.perf_counter() - started) * 1000, 2),
         "hits": hits,
         "facets": facets,
+        "suggestion": suggestion,
+        "searched_as": {"words": parsed.words, "actors": parsed.expansions},
     }
 
 
@@ -383,7 +366,7 @@ def get_article(index: LiveIndex, article_id: str, q: str = "") -> dict | None:
         terms = set()
         if q.strip():
             try:
-                terms = _positive_terms(_parse(gen, q), searcher.reader())
+                terms = _positive_terms(parse(q, searcher.reader(), gen.gazetteer, index.weights).query, searcher.reader())
             except QueryError:
                 terms = set()
     body = fields.get("body", "")
