@@ -27,6 +27,7 @@ MAX_DEPTH = 6
 MIN_PREFIX = 3
 ALL = "text"  # the parse-time field of words typed without a field name
 _PLACEHOLDER = "zzactor{}zz"
+_EVERYTHING = "zzeverythingzz"  # stands in front of a query of exclusions only
 _PLACEHOLDER_RE = re.compile(r"zzactor(\d+)zz")
 _FIELD_RE = re.compile(r"(?<![\w\"])([A-Za-z_*][\w*]*)\s*:")
 _TOKEN_RE = re.compile(r'"[^"]*"?|[^\s"()]+|[()]')
@@ -159,6 +160,8 @@ def _count(state: _State, n: int = 1) -> None:
 
 
 def _term(node: wq.Term, state: _State, negated: bool) -> wq.Query:
+    if node.text == _EVERYTHING:
+        return wq.Every()
     m = _PLACEHOLDER_RE.fullmatch(node.text)
     if m:
         return wq.ConstantScoreQuery(wq.Term("actor", state.actors[m.group(1)]), state.weights.alias)
@@ -212,6 +215,8 @@ def _transform(node: wq.Query, state: _State, negated: bool = False, depth: int 
         return _phrase(node, state, negated)
     if isinstance(node, (wq.Prefix, wq.Wildcard)):
         return _multiterm(node, state, negated)
+    if isinstance(node, wq.Every):  # a bare "*"
+        raise QueryError(f"a wildcard needs at least {MIN_PREFIX} letters before * or ?")
     if isinstance(node, wq.Not):
         return wq.Not(_transform(node.query, state, True, depth + 1))
     if isinstance(node, (wq.AndNot, wq.AndMaybe)):
@@ -233,15 +238,14 @@ def parse(text: str, reader, gazetteer: Gazetteer, weights: Weights = Weights())
     _check_syntax(text, set(reader.schema.names()))
     state = _State(reader=reader, weights=weights, parsed=parsed, actors={})
     expanded = _expand_aliases(text, gazetteer, state)
+    words = [t for t in _TOKEN_RE.findall(text) if t not in "()" and t not in _OPERATORS]
+    if words and all(t.startswith("-") for t in words):
+        expanded = f"{_EVERYTHING} {expanded}"
     try:
         raw = _PARSER.parse(expanded)
     except RecursionError:
         raise QueryError("the query is nested too deeply; simplify it") from None
     except Exception as exc:  # Whoosh raises assorted errors on odd syntax
         raise QueryError(f"cannot understand the query {text!r}: {exc}") from None
-    query = _transform(raw, state)
-    children = query.subqueries if isinstance(query, wq.And) else [query]
-    if all(isinstance(c, wq.Not) for c in children):  # "-kopi": everything but
-        query = wq.And([wq.Every(), *children])
-    parsed.query = query
+    parsed.query = _transform(raw, state)
     return parsed

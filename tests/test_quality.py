@@ -1,0 +1,130 @@
+"""Search quality features: names kept, stemmer exceptions, did-you-mean, alias expansion, query limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from searchapp import analysis, indexer
+from searchapp.search import LiveIndex, QueryError, search
+from searchapp.spelling import _distance
+
+from .conftest import write_jsonl
+
+
+@pytest.fixture
+def news(tmp_path):
+    corpus = write_jsonl(
+        tmp_path / "news.jsonl",
+        [
+            {"id": "bekasi", "title": "Banjir melanda", "body": "Banjir merendam rumah warga Bekasi pada Senin pagi."},
+            {"id": "bekas", "title": "Pasar loak", "body": "Pedagang menjual barang bekas di pasar loak."},
+            {"id": "as", "title": "Kebijakan baru", "body": "Pemerintah AS mengumumkan sanksi baru terhadap Iran."},
+            {"id": "washington", "title": "Sanksi", "body": "Washington menjatuhkan sanksi kepada perusahaan itu."},
+            {"id": "tari", "title": "Festival", "body": "Para penari membawakan tarian tradisional dengan menari semalam."},
+            {"id": "tarik", "title": "Pasukan", "body": "Penarikan pasukan dari wilayah itu dimulai. Tentara ditarik mundur."},
+            {"id": "tajik1", "title": "Perbatasan Tajikistan", "body": "Tajikistan memperkuat perbatasan. Tajikistan siaga."},
+            {"id": "tajik2", "title": "Kabar Tajikistan", "body": "Pemerintah Tajikistan menggelar pembicaraan dan pembicaraan lanjutan."},
+            {"id": "lower", "title": "Catatan", "body": "as roda kendaraan itu patah di jalan."},
+        ],
+    )
+    index_dir = tmp_path / "index"
+    indexer.rebuild([corpus], index_dir)
+    live = LiveIndex(index_dir)
+    yield live
+    live.close()
+
+
+def ids(result):
+    return {h["id"] for h in result["hits"]}
+
+
+def test_capitalised_name_in_running_text_is_not_stemmed(news):
+    assert ids(search(news, "Bekasi")) == {"bekasi"}
+    assert ids(search(news, "bekas")) == {"bekas"}
+
+
+def test_gazetteer_names_are_not_stemmed():
+    assert analysis.terms("pejabat Taliban") == ["jabat", "taliban"]
+
+
+@pytest.mark.parametrize(
+    "word,stem",
+    [("penarikan", "tarik"), ("pasukan", "pasukan"), ("menyerang", "serang"), ("negara-negara", "negara")],
+)
+def test_stemmer_exceptions(word, stem):
+    assert analysis.stem_word(word) == stem
+
+
+def test_exceptions_keep_unrelated_words_apart(news):
+    assert ids(search(news, "penarikan")) == {"tarik"}
+    assert ids(search(news, "tarian")) == {"tari"}
+
+
+@pytest.mark.parametrize(
+    "typed,suggested",
+    [("Tajikstan", "Tajikistan"), ("pembicaran", "pembicaraan"), ("TAJIKSTAN", "TAJIKISTAN")],
+)
+def test_did_you_mean(news, typed, suggested):
+    result = search(news, typed)
+    assert result["total"] == 0
+    assert result["suggestion"] == suggested
+    assert search(news, suggested)["total"] >= 1
+
+
+def test_no_suggestion_for_a_good_query(news):
+    assert search(news, "Tajikistan")["suggestion"] is None
+
+
+@pytest.mark.parametrize(
+    "a,b,d",
+    [("tajikstan", "tajikistan", 1), ("pembicaran", "pembicaraan", 1), ("ab", "ba", 1), ("kopi", "kopi", 0), ("abc", "xyz", 3)],
+)
+def test_edit_distance(a, b, d):
+    assert _distance(a, b) == d
+
+
+def test_alias_expansion(news):
+    result = search(news, "Amerika Serikat")
+    assert ids(result) == {"as", "washington"}
+    assert result["searched_as"]["actors"] == [{"alias": "Amerika Serikat", "actor": "Amerika Serikat"}]
+    assert ids(search(news, "AS")) >= {"as", "washington"}
+    assert "lower" in ids(search(news, "as"))  # lowercase "as" is the word, not the country
+    assert "washington" not in ids(search(news, "as"))
+
+
+def test_alias_inside_quotes_is_literal(news):
+    assert ids(search(news, '"Amerika Serikat"')) == set()
+
+
+def test_searched_as_lists_words_and_stems(news):
+    words = search(news, "serangan Bekasi")["searched_as"]["words"]
+    assert words == [{"word": "serangan", "stem": "serang"}, {"word": "bekasi", "stem": "bekasi"}]
+
+
+@pytest.mark.parametrize(
+    "q,message",
+    [
+        ("x" * 300, "longer than"),
+        ("(" * 10 + "a" + ")" * 10, "parentheses nest deeper"),
+        (" ".join(f"kata{i}" for i in range(30)), "more than"),
+        ("*", "wildcard needs"),
+        ("*a*", "wildcard needs"),
+        ("?*", "wildcard needs"),
+        ("pe*", "wildcard needs"),
+        ("*:*", "only the fields"),
+        ("published:2020", "only the fields"),
+    ],
+)
+def test_expensive_or_unsafe_queries_are_refused(news, q, message):
+    with pytest.raises(QueryError, match=message):
+        search(news, q)
+
+
+def test_negative_only_query_means_everything_but(news):
+    result = search(news, "-Tajikistan")
+    assert result["total"] == 7
+    assert not ids(result) & {"tajik1", "tajik2"}
+
+
+def test_prefix_matches_written_forms(news):
+    assert ids(search(news, "tajik*")) == {"tajik1", "tajik2"}
