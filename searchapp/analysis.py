@@ -116,7 +116,7 @@ def _parts(word: str, start: int) -> Iterator[tuple[str, int, int]]:
     lower = word.lower().translate(_APOSTROPHES)
     if "-" in lower:
         pieces = lower.split("-")
-        if len(set(pieces)) == 1 or "-" not in stem_word(lower):
+        if len(set(pieces)) == 1 or lower in stem_exceptions() or "-" not in stem_word(lower):
             yield lower, start, start + len(word)
             return
         offset = start

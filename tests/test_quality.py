@@ -128,3 +128,19 @@ def test_negative_only_query_means_everything_but(news):
 
 def test_prefix_matches_written_forms(news):
     assert ids(search(news, "tajik*")) == {"tajik1", "tajik2"}
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("pemerintah", "memerintahkan"),
+        ("perusahaan", "berusaha"),
+        ("meninggal", "tinggal"),
+        ("keputusan", "putus"),
+        ("undang-undang", "mengundang"),
+        ("kebijakan", "bijak"),
+        ("setuju", "menuju"),
+    ],
+)
+def test_exceptions_split_words_of_different_meaning(a, b):
+    assert analysis.terms(a) != analysis.terms(b)
