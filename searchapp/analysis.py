@@ -150,7 +150,12 @@ def is_root(word: str) -> bool:
 
 
 def index_terms(text: str) -> tuple[list[str], list[str]]:
-    """(stemmed terms, exact lowercase forms) of a text, position by position.
+    """(stemmed terms, derived forms as written) of a text.
+
+    The second list holds only the words whose written form differs from
+    their index term ("serangan", not "banjir"): it ranks an article that uses
+    the query's own form above one that uses another form of the same stem,
+    and a root word would only repeat its stem posting.
 
     A capitalised word right after a lowercase one ("warga Bekasi", "pejabat
     Taliban") is a name in running text: unless Sastrawi knows it as a root
@@ -174,13 +179,16 @@ def index_terms(text: str) -> tuple[list[str], list[str]]:
                     if stem is None:
                         stem = stem_word(lower)
                 stems.append(stem)
-                exact.append(lower)
+                if stem != lower:
+                    exact.append(lower)
             prev_lower = word[0].islower()
             continue
         for w, _s, _e in _parts(word, 0):
             if w not in stops:
-                stems.append(stem_word(w))
-                exact.append(w)
+                stem = stem_word(w)
+                stems.append(stem)
+                if stem != w:
+                    exact.append(w)
         prev_lower = word[0].islower()
     return stems, exact
 

@@ -1,9 +1,10 @@
 """Turning what a user typed into a Whoosh query, with limits.
 
 The user's syntax (words, "phrases", -exclusion, OR, prefix*, title:) is parsed
-into exact lowercase words first; each word is then searched both stemmed and
-as written, so "serangan" finds "menyerang" while an article that says
-"serangan" ranks above it. A word naming an actor ("AS", "Moskow") also
+into exact lowercase words first; each word is then searched stemmed and, if
+it is a derived form, also as written, so "serangan" finds "menyerang" while an
+article that says "serangan" ranks above it. A prefix* matches written forms
+and stems. A word naming an actor ("AS", "Moskow") also
 matches articles that name the same actor another way ("Amerika Serikat",
 "Kremlin"), through the actor facet. Costly or unsafe syntax is refused here,
 before anything runs.
@@ -174,7 +175,8 @@ def _term(node: wq.Term, state: _State, negated: bool) -> wq.Query:
     for name in _fields(node.fieldname):
         boost = _boost(name, state.weights)
         parts.append(wq.Term(name, stem, boost=boost))
-        parts.append(wq.Term(EXACT[name], word, boost=boost * state.weights.exact))
+        if stem != word:
+            parts.append(wq.Term(EXACT[name], word, boost=boost * state.weights.exact))
     return wq.Or(parts)
 
 
@@ -184,12 +186,8 @@ def _phrase(node: wq.Phrase, state: _State, negated: bool) -> wq.Query:
     stems = [_query_stem(w, state.reader) for w in words]
     if not negated:
         state.parsed.words += [{"word": w, "stem": s} for w, s in zip(words, stems)]
-    parts = []
-    for name in _fields(node.fieldname):
-        boost = _boost(name, state.weights)
-        parts.append(wq.Phrase(name, stems, slop=node.slop, boost=boost))
-        parts.append(wq.Phrase(EXACT[name], words, slop=node.slop, boost=boost * state.weights.exact))
-    return wq.Or(parts)
+    return wq.Or([wq.Phrase(name, stems, slop=node.slop, boost=_boost(name, state.weights))
+                  for name in _fields(node.fieldname)])
 
 
 def _multiterm(node: wq.PatternQuery, state: _State, negated: bool) -> wq.Query:
@@ -203,7 +201,8 @@ def _multiterm(node: wq.PatternQuery, state: _State, negated: bool) -> wq.Query:
     if not negated:
         state.parsed.words.append({"word": text, "stem": None})
     kind = wq.Prefix if isinstance(node, wq.Prefix) else wq.Wildcard
-    return wq.Or([kind(EXACT[name], text, boost=_boost(name, state.weights)) for name in _fields(node.fieldname)])
+    return wq.Or([kind(f, text, boost=_boost(name, state.weights))
+                  for name in _fields(node.fieldname) for f in (name, EXACT[name])])
 
 
 def _transform(node: wq.Query, state: _State, negated: bool = False, depth: int = 0) -> wq.Query:

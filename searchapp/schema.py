@@ -12,8 +12,9 @@ EXACT = {"title": "title_exact", "body": "body_exact"}
 
 
 def build_schema() -> Schema:
-    """Title and body are indexed twice: stemmed (recall: "serangan" finds
-    "menyerang") and as written (precision: the exact form ranks higher).
+    """Title and body are indexed stemmed (recall: "serangan" finds
+    "menyerang"), and their derived words once more as written, without
+    positions (precision: the query's own form ranks higher).
     Field boosts are applied at query time so they can be tuned without
     reindexing. Facets are exact multi-valued terms.
 
@@ -27,8 +28,8 @@ def build_schema() -> Schema:
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=analyzer, stored=True),
         body=TEXT(analyzer=analyzer, stored=True),
-        title_exact=TEXT(analyzer=exact),
-        body_exact=TEXT(analyzer=exact),
+        title_exact=TEXT(analyzer=exact, phrase=False),
+        body_exact=TEXT(analyzer=exact, phrase=False),
         outlet=KEYWORD(**facet),
         actor=KEYWORD(**facet),
         topic=KEYWORD(**facet),

@@ -1,6 +1,7 @@
 """Did-you-mean: corrections from the words as written in the corpus.
 
-Candidates come from the exact-form field (surface words, not stems, so the
+Candidates come from the words as indexed: roots and names (which are their
+own terms) and the derived forms kept as written, never a stem alone (so the
 suggestion is something a writer actually wrote: "Tajikstan" → "Tajikistan",
 "pembicaran" → "pembicaraan"), within two edits, preferring the nearest and
 then the most frequent.
@@ -11,7 +12,9 @@ from __future__ import annotations
 import math
 import re
 
-FIELD = "body_exact"
+from . import analysis
+
+FIELDS = ("body", "body_exact")  # roots and names live in the first, derived forms in the second
 MAX_EDITS = 2
 RARE = 2  # a query word in fewer articles than this is worth correcting
 
@@ -29,19 +32,25 @@ def _distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+def _written(term: str, reader) -> bool:
+    """A stem-field term is a written word only if it stems to itself."""
+    return reader.doc_frequency("body_exact", term) > 0 or analysis.stem_word(term) == term
+
+
 def correct(word: str, reader) -> str | None:
     """The best corpus word for a rare or unknown query word, or None."""
     if len(word) < 4 or not word.isalpha():
         return None
-    known = reader.doc_frequency(FIELD, word)
+    known = max(reader.doc_frequency(f, word) for f in FIELDS)
     if known >= RARE:
         return None
     best, best_score = None, -math.inf
     maxdist = 1 if len(word) < 6 else MAX_EDITS
-    for candidate in reader.terms_within(FIELD, word, maxdist, prefix=1):
-        if candidate == word:
+    candidates = {c for f in FIELDS for c in reader.terms_within(f, word, maxdist, prefix=1)}
+    for candidate in candidates:
+        if candidate == word or not _written(candidate, reader):
             continue
-        freq = reader.doc_frequency(FIELD, candidate)
+        freq = max(reader.doc_frequency(f, candidate) for f in FIELDS)
         if freq <= known:
             continue
         score = math.log(freq) - 3.0 * _distance(word, candidate)
