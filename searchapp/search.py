@@ -19,6 +19,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import scoring, sorting, query as wq
+from whoosh.collectors import TimeLimit, TimeLimitCollector
 
 from . import analysis, spelling
 from .actors import Gazetteer
@@ -31,6 +32,7 @@ MAX_PER_PAGE = 100
 MAX_WINDOW = 10_000
 FACET_LIMIT = 30
 SNIPPET_CHARS = 240
+TIME_LIMIT = 2.0  # seconds a ranked search may take before it is stopped
 SUGGEST_BELOW = 5  # offer a correction when the query finds fewer articles
 
 
@@ -287,9 +289,15 @@ def search(
         start = (page - 1) * per_page
         hits = []
         if final:
-            results = searcher.search(
-                base_query, filter=final, limit=start + per_page, sortedby=sortedby
-            )
+            collector = searcher.collector(limit=start + per_page, sortedby=sortedby, filter=final)
+            timed = TimeLimitCollector(collector, TIME_LIMIT, use_alarm=False)
+            try:
+                searcher.search_with_collector(base_query, timed)
+            except TimeLimit:
+                raise QueryError(
+                    f"the query took longer than {TIME_LIMIT:g} s and was stopped; use fewer or longer words"
+                ) from None
+            results = timed.results()
             terms = set() if browse else _positive_terms(parsed.query, searcher.reader())
             for hit in results[start : start + per_page]:
                 hits.append(_hit(hit, terms, sortedby is None))

@@ -144,3 +144,11 @@ def test_prefix_matches_written_forms(news):
 )
 def test_exceptions_split_words_of_different_meaning(a, b):
     assert analysis.terms(a) != analysis.terms(b)
+
+
+def test_runaway_search_is_stopped_with_a_clear_error(news, monkeypatch):
+    from searchapp import search as search_module
+
+    monkeypatch.setattr(search_module, "TIME_LIMIT", 0.0)
+    with pytest.raises(QueryError, match="took longer than"):
+        search(news, "Tajikistan OR pasar OR banjir")
