@@ -5,6 +5,16 @@ Outlets label the same beat a dozen ways ("Selebriti", "SELEBRITI", "seleb",
 is mapped through data/topics.json; otherwise weighted keyword rules over the
 stemmed text decide. Rules are stemmed with the indexer's own stemmer so they
 meet the article's terms exactly.
+
+Rule weights come from two data files, summed per (stem, topic):
+
+* data/topics.json: hand-written words (0.25-3) for every topic. They alone
+  speak for topics no outlet labels in our corpus (Keamanan & Terorisme,
+  Kemanusiaan, Bencana & Lingkungan).
+* data/topic_weights.tsv: smoothed log-ratio weights (-3..3) learned from the
+  category-labelled half of a corpus by bench/train_topics.py. Negative weights
+  are evidence against a topic ("gol" for Hiburan), which keeps the learned
+  topics' large vocabularies from out-shouting the hand-only ones.
 """
 
 from __future__ import annotations
@@ -25,6 +35,8 @@ _STRONG = 2.0
 _REFERENCE_LENGTH = 100
 # Brings scores of typical articles to the 0-10 range the data thresholds use.
 _SCORE_UNIT = 10.0
+# Weights learned from labelled articles by bench/train_topics.py.
+_LEARNED_FILE = "topic_weights.tsv"
 
 
 class TopicDataError(ValueError):
@@ -44,13 +56,32 @@ def _label_key(label: str) -> str:
     return re.sub(r"[^0-9a-z]", "", label.casefold())
 
 
-@cache
-def _rules() -> _Rules:
+def _read_learned() -> dict[str, dict[str, float]]:
+    """data/topic_weights.tsv: topic -> {stem: weight}, written by bench/train_topics.py."""
+    path = resources.files("searchapp.data").joinpath(_LEARNED_FILE)
+    if not path.is_file():
+        return {}
+    learned: dict[str, dict[str, float]] = {}
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3:
+            raise TopicDataError(f"{_LEARNED_FILE}:{number}: expected topic, stem, weight")
+        topic, stem, weight = parts
+        learned.setdefault(topic, {})[stem] = float(weight)
+    return learned
+
+
+def _build(raw: dict, learned: dict[str, dict[str, float]]) -> _Rules:
     from searchapp.analysis import stem_word
 
-    raw = json.loads(resources.files("searchapp.data").joinpath("topics.json").read_text("utf-8"))
     names, by_category = [], {}
     by_stem: dict[str, dict[int, float]] = {}
+    index_of = {topic["name"]: i for i, topic in enumerate(raw["topics"])}
+    for topic in learned:
+        if topic not in index_of:
+            raise TopicDataError(f"{_LEARNED_FILE}: unknown topic {topic!r}")
     for index, topic in enumerate(raw["topics"]):
         name = topic["name"]
         names.append(name)
@@ -59,6 +90,7 @@ def _rules() -> _Rules:
             if key in by_category and by_category[key] != (name,):
                 raise TopicDataError(f"category {label!r} maps to two topics")
             by_category[key] = (name,)
+        hand: dict[str, float] = {}
         for word, weight in topic["words"].items():
             if " " in word.strip():
                 raise TopicDataError(f"{name}: rule word {word!r} must be one word")
@@ -66,8 +98,14 @@ def _rules() -> _Rules:
             # The surface form too: names such as "taliban" are indexed unstemmed
             # once protected, whenever that protection was switched on.
             for key in {word, stem_word(word)}:
-                weights = by_stem.setdefault(key, {})
-                weights[index] = max(weights.get(index, 0.0), float(weight))
+                hand[key] = max(hand.get(key, 0.0), float(weight))
+        # A learned weight adds to a hand one: both are evidence for the topic,
+        # and the hand words keep topics without labelled data in the running.
+        merged = dict(hand)
+        for stem, weight in learned.get(name, {}).items():
+            merged[stem] = merged.get(stem, 0.0) + weight
+        for stem, weight in merged.items():
+            by_stem.setdefault(stem, {})[index] = weight
     for label in raw.get("generic", ()):
         by_category.setdefault(_label_key(label), ())
     return _Rules(
@@ -77,6 +115,15 @@ def _rules() -> _Rules:
         float(raw["threshold"]),
         float(raw["relative"]),
     )
+
+
+def _raw() -> dict:
+    return json.loads(resources.files("searchapp.data").joinpath("topics.json").read_text("utf-8"))
+
+
+@cache
+def _rules() -> _Rules:
+    return _build(_raw(), _read_learned())
 
 
 def names() -> list[str]:
@@ -97,13 +144,16 @@ def from_category(category: str | None) -> list[str]:
 
 
 def scores(stems: Iterable[str]) -> dict[str, float]:
-    """Rule score per topic (only topics with any matching word).
+    """Rule score per topic (only topics whose evidence sums above zero).
 
     Each matching stem adds weight x (1 + ln tf), so one repeated word cannot
     carry a topic; the sum is scaled by sqrt(reference length / length) so long
     articles need proportionally more evidence.
     """
-    rules = _rules()
+    return _scores_with(_rules(), stems)
+
+
+def _scores_with(rules: _Rules, stems: Iterable[str]) -> dict[str, float]:
     counts = Counter(stems)
     total = sum(counts.values())
     if not total:
@@ -113,7 +163,7 @@ def scores(stems: Iterable[str]) -> dict[str, float]:
         for index, weight in rules.by_stem.get(stem, ()):
             raw[index] = raw.get(index, 0.0) + weight * (1.0 + math.log(tf))
     scale = math.sqrt(_REFERENCE_LENGTH / max(total, _REFERENCE_LENGTH / 4))
-    return {rules.names[i]: s * scale / _SCORE_UNIT for i, s in raw.items()}
+    return {rules.names[i]: s * scale / _SCORE_UNIT for i, s in raw.items() if s > 0}
 
 
 def _ranked(topic_scores: dict[str, float], floor: float) -> list[str]:

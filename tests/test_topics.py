@@ -1,4 +1,9 @@
-"""Topic taxonomy: category normalisation and keyword rules on short texts."""
+"""Topic taxonomy: category normalisation and keyword rules on short texts.
+
+The rules are the hand-written words of data/topics.json plus the weights
+learned from labelled articles (data/topic_weights.tsv, bench/train_topics.py);
+these tests pin behaviour, not particular weights.
+"""
 
 from pathlib import Path
 
@@ -90,15 +95,90 @@ def test_from_category(category, expected):
          "Kemanusiaan"),
         ("Tips memilih busana dan riasan wajah agar tampil cantik, plus resep sarapan "
          "sehat rendah kalori.", "Gaya Hidup"),
+        # A second text per topic, in other words.
+        ("Timnas sepak bola Indonesia kalah dari Malaysia di kualifikasi Piala Dunia; pelatih "
+         "mengevaluasi lini belakang.", "Olahraga"),
+        ("Pembalap MotoGP Marc Marquez meraih pole position di sirkuit Aragon.", "Olahraga"),
+        ("Teror bom bunuh diri di depan gereja; Densus 88 memburu jaringan teroris yang "
+         "diduga terkait ISIS.", "Keamanan & Terorisme"),
+        ("Banjir dan tanah longsor merendam ratusan rumah setelah hujan deras; BPBD "
+         "mengevakuasi warga.", "Bencana & Lingkungan"),
+        ("Kebakaran hutan dan lahan gambut di Riau memicu kabut asap; kualitas udara "
+         "memburuk.", "Bencana & Lingkungan"),
+        ("Harga saham emiten perbankan naik; investor asing mencatat pembelian bersih di "
+         "Bursa Efek Indonesia.", "Ekonomi & Bisnis"),
+        ("Pemain drama Korea itu dikabarkan berpacaran dengan aktris lawan mainnya, agensi "
+         "belum memberi konfirmasi.", "Hiburan"),
+        ("Pasien demam berdarah meningkat; dokter menyarankan masyarakat menguras bak mandi "
+         "dan menjaga daya tahan tubuh.", "Kesehatan"),
+        ("Presiden Amerika Serikat bertemu Perdana Menteri Jepang membahas perjanjian dagang "
+         "dan hubungan kedua negara.", "Diplomasi & Internasional"),
+        ("Honda memperkenalkan motor skuter matik baru dengan mesin 150 cc dan konsumsi "
+         "bahan bakar irit.", "Otomotif"),
+        ("Komisi Pemberantasan Korupsi menetapkan bupati sebagai tersangka suap proyek; "
+         "penyidik menggeledah kantornya.", "Hukum & Kriminal"),
+        ("Fraksi-fraksi DPR menyetujui revisi undang-undang dalam rapat paripurna, partai "
+         "oposisi menolak.", "Politik"),
+        ("Aplikasi pesan instan itu meluncurkan fitur enkripsi baru untuk pengguna Android "
+         "dan iOS.", "Teknologi & Sains"),
+        ("Jemaah haji diimbau menjaga kesehatan selama ibadah di Mekkah dan memperbanyak "
+         "zikir.", "Agama"),
+        ("Mahasiswa baru mengikuti orientasi kampus; rektor meminta mereka fokus kuliah dan "
+         "meraih prestasi akademik.", "Pendidikan"),
+        ("Warga menggalang donasi untuk korban kebakaran; relawan membagikan sembako dan "
+         "pakaian layak pakai.", "Kemanusiaan"),
+        ("Hotel dan objek wisata di Bali dipadati turis asing selama musim liburan.",
+         "Perjalanan"),
+        ("Padu padan outfit kasual dengan sneakers putih agar penampilan tetap stylish.",
+         "Gaya Hidup"),
     ],
 )
 def test_rules_top_topic(text, expected):
     assert topics.from_stems(terms(text))[0] == expected
 
 
-def test_rules_nothing_to_say():
-    assert topics.from_stems(terms("Ia datang kemarin dan pulang hari ini.")) == []
-    assert topics.from_stems([]) == []
+@pytest.mark.parametrize(
+    "text",
+    ["Ia datang kemarin dan pulang hari ini.", "Rapat dimulai pukul sembilan pagi.", ""],
+)
+def test_rules_nothing_to_say(text):
+    assert topics.from_stems(terms(text)) == []
+
+
+def test_rules_several_topics():
+    stems = terms("Penyanyi dangdut itu ditangkap polisi karena kasus narkoba; ia diperiksa "
+                  "penyidik bersama manajernya.")
+    assert set(topics.from_stems(stems)[:2]) == {"Hukum & Kriminal", "Hiburan"}
+
+
+def test_scores_are_positive_evidence_only():
+    found = topics.scores(terms("Gol tunggal striker itu membawa klub menang di liga."))
+    assert found and all(score > 0 for score in found.values())
+    assert max(found, key=found.get) == "Olahraga"
+
+
+def test_learned_weights_are_well_formed():
+    learned = topics._read_learned()
+    assert learned, "data/topic_weights.tsv is missing: run bench/train_topics.py"
+    assert set(learned) <= set(topics.names())
+    weights = [w for table in learned.values() for w in table.values()]
+    assert all(-3 <= w <= 3 and w != 0 for w in weights)
+    assert max(len(table) for table in learned.values()) <= 2000
+    # Outlet names and page furniture are never evidence of a topic.
+    for stem in ("kompas", "okezone", "tribunnews", "wowkeren", "fimela", "baca", "simak"):
+        assert all(stem not in table for table in learned.values())
+
+
+def test_learned_weights_add_to_hand_words():
+    rules = topics._build(topics._raw(), {"Olahraga": {"zzyzx": 2.0, "gol": 1.0},
+                                          "Hiburan": {"gol": -3.0}})
+    assert topics._scores_with(rules, ["zzyzx"]) == {"Olahraga": pytest.approx(0.2 * 2)}
+    base = topics._scores_with(topics._build(topics._raw(), {}), ["gol"])
+    found = topics._scores_with(rules, ["gol"])
+    assert found["Olahraga"] > base["Olahraga"]
+    assert "Hiburan" not in found
+    with pytest.raises(topics.TopicDataError):
+        topics._build(topics._raw(), {"Not A Topic": {"x": 1.0}})
 
 
 @pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
