@@ -322,8 +322,9 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
             try:
                 kind, value, skipped = results.get(timeout=1)
             except queue.Empty:
-                if not all(w.is_alive() for w in workers) and results.empty():
-                    raise IndexerError("an indexing worker process died") from None
+                dead = [w.exitcode for w in workers if not w.is_alive() and w.exitcode != 0]
+                if dead:
+                    raise IndexerError(f"an indexing worker process died (exit code {dead[0]})") from None
                 continue
             if kind == "error":
                 raise IndexerError(f"indexing worker failed: {value}")

@@ -60,6 +60,21 @@ def app(seed_index):
 
 
 @pytest.fixture
+def app_factory():
+    """Apps over other indexes than the seeds'; closed at the end of the test."""
+    made = []
+
+    def make(index_dir):
+        app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["searchapp.index"].close()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
