@@ -161,10 +161,12 @@ def run_baseline(path: Path, queries) -> dict[str, dict]:
     return out
 
 
-def run_ours(index_dir: Path, queries, weights: Weights) -> dict[str, dict]:
+def run_ours(index_dir: Path, queries, weights: Weights, protect_names: bool = True) -> dict[str, dict]:
     build = indexer.live_build(index_dir)
     gazetteer = indexer.load_gazetteer(build)
-    analysis.protect(gazetteer.protected_words())
+    names = indexer.load_names(build) if protect_names else {}
+    if protect_names:
+        analysis.protect(gazetteer.protected_words())
     ix = whoosh_index.open_dir(str(build))
     out = {}
     with ix.searcher(weighting=scoring.BM25F(B=weights.b, K1=weights.k1)) as s:
@@ -172,7 +174,7 @@ def run_ours(index_dir: Path, queries, weights: Weights) -> dict[str, dict]:
         for name, items in queries.items():
             ranks = []
             for text, want in items:
-                hits = s.search(parse(clean_query(text), reader, gazetteer, weights).query, limit=10)
+                hits = s.search(parse(clean_query(text), reader, gazetteer, weights, names).query, limit=10)
                 ids = [h["id"] for h in hits]
                 ranks.append(ids.index(want) + 1 if want in ids else None)
             out[name] = metrics(ranks)
@@ -180,9 +182,8 @@ def run_ours(index_dir: Path, queries, weights: Weights) -> dict[str, dict]:
 
 
 def build_ours(path: Path, protect_names: bool) -> None:
-    if not protect_names:  # ablation: no gazetteer protection, no capitalised-name rule
+    if not protect_names:  # ablation: the gazetteer's names are stemmed like any word
         Gazetteer.protected_words = lambda self: frozenset()
-        analysis.is_root = lambda word: True
     indexer.rebuild([CORPUS], path)
 
 
@@ -226,7 +227,7 @@ def main() -> None:
     for label, (sub, _build) in systems.items():
         path = args.workdir / sub
         if sub.startswith("ours"):
-            results[label] = run_ours(path, queries, Weights())
+            results[label] = run_ours(path, queries, Weights(), protect_names=sub == "ours")
         else:
             results[label] = run_baseline(path, queries)
 

@@ -144,9 +144,19 @@ def analyze(text: str) -> list[tuple[str, str, int, int]]:
     return [(stem_word(w), w, s, e) for w, s, e in iter_words(text) if w not in stops]
 
 
-def is_root(word: str) -> bool:
-    """Whether Sastrawi's dictionary knows the word as a root ("presiden": yes)."""
-    return _sastrawi().dictionary.contains(word)
+_NAME_RE = re.compile(r"\b[a-z][^\W\d_]*[ \t]+([A-Z][^\W\d_]{2,})\b")
+
+
+def name_mentions(text: str) -> Iterator[str]:
+    """Lowercased words written capitalised right after a lowercase word.
+
+    "warga Bekasi", "pejabat Taliban": in running text that marks a name.
+    Title Case headlines and sentence starts never count.
+    """
+    for m in _NAME_RE.finditer(text):
+        word = m.group(1)
+        if not word.isupper():
+            yield word.lower()
 
 
 def index_terms(text: str) -> tuple[list[str], list[str]]:
@@ -155,41 +165,23 @@ def index_terms(text: str) -> tuple[list[str], list[str]]:
     The second list holds only the words whose written form differs from
     their index term ("serangan", not "banjir"): it ranks an article that uses
     the query's own form above one that uses another form of the same stem,
-    and a root word would only repeat its stem posting.
-
-    A capitalised word right after a lowercase one ("warga Bekasi", "pejabat
-    Taliban") is a name in running text: unless Sastrawi knows it as a root
-    word, it is indexed as written instead of stemmed ("Bekasi" stays
-    "bekasi", not "bekas"). Title Case headlines never trigger this, because
-    the word before is capitalised too.
+    lets a name that Sastrawi mangles be searched as written ("bekasi", whose
+    stem is "bekas"), and a root word would only repeat its stem posting.
     """
     stops = stop_words()
     cache = _stem_cache
     stems: list[str] = []
     exact: list[str] = []
-    prev_lower = False
     for word in WORD_RE.findall(text):
-        if word.isalpha():
-            lower = word.lower()
-            if lower not in stops:
-                if prev_lower and word[0].isupper() and lower != word and not is_root(lower):
-                    stem = lower
-                else:
-                    stem = cache.get(lower)
-                    if stem is None:
-                        stem = stem_word(lower)
-                stems.append(stem)
-                if stem != lower:
-                    exact.append(lower)
-            prev_lower = word[0].islower()
-            continue
-        for w, _s, _e in _parts(word, 0):
+        words = (word.lower(),) if word.isalpha() else [w for w, _s, _e in _parts(word, 0)]
+        for w in words:
             if w not in stops:
-                stem = stem_word(w)
+                stem = cache.get(w)
+                if stem is None:
+                    stem = stem_word(w)
                 stems.append(stem)
                 if stem != w:
                     exact.append(w)
-        prev_lower = word[0].islower()
     return stems, exact
 
 

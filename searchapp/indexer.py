@@ -26,6 +26,7 @@ import shutil
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ ADDED = "added.json"
 LOCK = ".lock"
 BUILD_PREFIX = "build-"
 ACTORS_DIR = "actors"
+NAMES = "names.tsv"
 BATCH = 64
 PARALLEL_MIN_FILES_BYTES = 2_000_000
 
@@ -159,12 +161,32 @@ def _remove_orphans(index_dir: Path) -> None:
 # --- preparing documents (in worker processes) ------------------------------
 
 _gazetteer: Gazetteer | None = None
+_names: Counter[str] = Counter()
 
 
 def _init_worker(actor_files: list[str]) -> None:
     global _gazetteer
     _gazetteer = Gazetteer.load(actor_files)
     analysis.protect(_gazetteer.protected_words())
+    _names.clear()
+
+
+def _write_names(build_dir: Path, counts: Counter[str]) -> None:
+    """Words seen written as names, with counts: the searcher reads them."""
+    merged = load_names(build_dir) + counts
+    rows = "".join(f"{w}\t{n}\n" for w, n in sorted(merged.items()))
+    tmp = build_dir / f".{NAMES}.tmp"
+    tmp.write_text(rows, "utf-8")
+    os.replace(tmp, build_dir / NAMES)
+
+
+def load_names(build_dir: Path) -> Counter[str]:
+    """How often each word Sastrawi would change was written as a name."""
+    try:
+        text = (build_dir / NAMES).read_text("utf-8")
+    except FileNotFoundError:
+        return Counter()
+    return Counter({w: int(n) for w, _, n in (line.partition("\t") for line in text.splitlines()) if n})
 
 
 def _topic_label(article: Article) -> str | None:
@@ -178,6 +200,7 @@ def prepare(article: Article) -> dict:
     title = article.title or ""
     title_terms, title_exact = analysis.index_terms(title)
     body_terms, body_exact = analysis.index_terms(article.body)
+    _names.update(w for w in analysis.name_mentions(article.body) if analysis.stem_word(w) != w)
     published = article.published
     return {
         "id": article.id,
@@ -286,7 +309,7 @@ def _segment_worker(build_dir: str, actor_files: list[str], jobs, results) -> No
         else:
             writer._close_segment()
             segment = None
-        results.put(("done", segment, None))
+        results.put(("done", segment, _names))
     except BaseException as exc:  # reported to the parent, which fails the build
         results.put(("error", f"{type(exc).__name__}: {exc}", None))
 
@@ -316,7 +339,7 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
 
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
-    segments, done = [], 0
+    segments, done, names = [], 0, Counter()
     try:
         while done < procs:
             try:
@@ -332,6 +355,7 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
                 done += 1
                 if value is not None:
                     segments.append(value)
+                names.update(skipped)
                 continue
             report.indexed += value
             report.skipped += skipped
@@ -341,6 +365,7 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
         if feeder_error:
             raise feeder_error[0]
         writer._close_segment()
+        _write_names(build_dir, names)
         writer._commit_toc(segments)
         writer._finish()
     except BaseException:
@@ -411,6 +436,7 @@ def rebuild(
                 except BaseException:
                     writer.cancel()
                     raise
+                _write_names(build_dir, _names)
                 writer.commit()
             if report.indexed == 0:
                 raise IndexerError(f"no readable articles in {', '.join(map(str, paths))}")
@@ -474,6 +500,7 @@ def add(
         except BaseException:
             writer.cancel()
             raise
+        _write_names(build_dir, _names)
         writer.commit()
         report.documents = ix.doc_count()
         known = _added_paths(index_dir)

@@ -26,6 +26,7 @@ MAX_QUERY_CHARS = 256
 MAX_TERMS = 24
 MAX_DEPTH = 6
 MIN_PREFIX = 3
+NAME_SHARE = 0.5  # a word written as a name at least this often is searched as written
 ALL = "text"  # the parse-time field of words typed without a field name
 _PLACEHOLDER = "zzactor{}zz"
 _EVERYTHING = "zzeverythingzz"  # stands in front of a query of exclusions only
@@ -65,6 +66,7 @@ class _State:
     weights: Weights
     parsed: Parsed
     actors: dict[str, str]
+    names: dict[str, int]
     terms: int = 0
 
 
@@ -132,18 +134,15 @@ def _expand_aliases(text: str, gazetteer: Gazetteer, state: _State) -> str:
     return "".join(out)
 
 
-def _query_stem(word: str, reader) -> str:
-    """The stem a query word is searched as.
+def _is_name(word: str, stem: str, state: _State) -> bool:
+    """Whether the corpus mostly writes this word as a name ("Bekasi").
 
-    A word the index mostly kept unstemmed (a name in running text such as
-    "bekasi") is searched as written, so "Bekasi" does not find "bekas".
+    Such a word is searched as written, so "Bekasi" does not find "bekas".
     """
-    stem = analysis.stem_word(word)
-    if stem != word:
-        kept = reader.doc_frequency("body", word)
-        if kept and kept * 2 >= reader.doc_frequency("body_exact", word):
-            return word
-    return stem
+    if stem == word:
+        return False
+    named = state.names.get(word, 0)
+    return named > 0 and named >= NAME_SHARE * state.reader.frequency("body_exact", word)
 
 
 def _fields(fieldname: str) -> tuple[str, ...]:
@@ -168,12 +167,17 @@ def _term(node: wq.Term, state: _State, negated: bool) -> wq.Query:
         return wq.ConstantScoreQuery(wq.Term("actor", state.actors[m.group(1)]), state.weights.alias)
     _count(state)
     word = node.text
-    stem = _query_stem(word, state.reader)
+    stem = analysis.stem_word(word)
+    if _is_name(word, stem, state):
+        stem = None
     if not negated:
-        state.parsed.words.append({"word": word, "stem": stem})
+        state.parsed.words.append({"word": word, "stem": stem or word})
     parts = []
     for name in _fields(node.fieldname):
         boost = _boost(name, state.weights)
+        if stem is None:
+            parts.append(wq.Term(EXACT[name], word, boost=boost))
+            continue
         parts.append(wq.Term(name, stem, boost=boost))
         if stem != word:
             parts.append(wq.Term(EXACT[name], word, boost=boost * state.weights.exact))
@@ -183,7 +187,7 @@ def _term(node: wq.Term, state: _State, negated: bool) -> wq.Query:
 def _phrase(node: wq.Phrase, state: _State, negated: bool) -> wq.Query:
     words = list(node.words)
     _count(state, len(words))
-    stems = [_query_stem(w, state.reader) for w in words]
+    stems = [analysis.stem_word(w) for w in words]
     if not negated:
         state.parsed.words += [{"word": w, "stem": s} for w, s in zip(words, stems)]
     return wq.Or([wq.Phrase(name, stems, slop=node.slop, boost=_boost(name, state.weights))
@@ -229,13 +233,18 @@ def _transform(node: wq.Query, state: _State, negated: bool = False, depth: int 
     raise QueryError(f"this kind of query is not supported: {node}")
 
 
-def parse(text: str, reader, gazetteer: Gazetteer, weights: Weights = Weights()) -> Parsed:
-    """The query for what the user typed; an empty text matches everything."""
+def parse(text: str, reader, gazetteer: Gazetteer, weights: Weights = Weights(),
+          names: dict[str, int] | None = None) -> Parsed:
+    """The query for what the user typed; an empty text matches everything.
+
+    `names` counts how often words were written as names in the corpus
+    (indexer.load_names), so those are searched as written.
+    """
     parsed = Parsed(query=wq.Every())
     if not text.strip():
         return parsed
     _check_syntax(text, set(reader.schema.names()))
-    state = _State(reader=reader, weights=weights, parsed=parsed, actors={})
+    state = _State(reader=reader, weights=weights, parsed=parsed, actors={}, names=names or {})
     expanded = _expand_aliases(text, gazetteer, state)
     words = [t for t in _TOKEN_RE.findall(text) if t not in "()" and t not in _OPERATORS]
     if words and all(t.startswith("-") for t in words):

@@ -23,7 +23,7 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector
 
 from . import analysis, spelling
 from .actors import Gazetteer
-from .indexer import live_build, load_gazetteer
+from .indexer import live_build, load_gazetteer, load_names
 from .query import QueryError, Weights, parse
 from .schema import EXACT, FACETS
 
@@ -43,6 +43,7 @@ class _Generation:
     key: tuple
     searcher: object
     gazetteer: Gazetteer
+    names: dict[str, int]
     facet_docs: dict[str, dict[str, frozenset[int]]]
     all_docs: frozenset[int]
 
@@ -88,6 +89,7 @@ class LiveIndex:
             key=key,
             searcher=searcher,
             gazetteer=gazetteer,
+            names=load_names(build),
             facet_docs=_facet_docs(reader),
             all_docs=frozenset(reader.all_doc_ids()),
         )
@@ -258,7 +260,7 @@ def search(
     with index._lock:
         gen = index.generation()
         searcher = gen.searcher
-        parsed = parse(q, searcher.reader(), gen.gazetteer, index.weights)
+        parsed = parse(q, searcher.reader(), gen.gazetteer, index.weights, gen.names)
         when = _date_query(date_from, date_to)
         base_query = wq.And([parsed.query, when]) if when else parsed.query
         matched = gen.all_docs if isinstance(base_query, wq.Every) else set(searcher.docs_for_query(base_query))
@@ -374,7 +376,7 @@ def get_article(index: LiveIndex, article_id: str, q: str = "") -> dict | None:
         terms = set()
         if q.strip():
             try:
-                terms = _positive_terms(parse(q, searcher.reader(), gen.gazetteer, index.weights).query, searcher.reader())
+                terms = _positive_terms(parse(q, searcher.reader(), gen.gazetteer, index.weights, gen.names).query, searcher.reader())
             except QueryError:
                 terms = set()
     body = fields.get("body", "")
