@@ -40,7 +40,7 @@ from whoosh.writing import SegmentWriter
 from . import analysis, corpus, topics
 from .actors import Gazetteer
 from .corpus import Article, Skipped
-from .schema import build_schema
+from .schema import LEAD_TERMS, build_schema
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"
@@ -208,6 +208,7 @@ def prepare(article: Article) -> dict:
         "_stored_title": title,
         "body": body_terms,
         "_stored_body": article.body,
+        "lead": body_terms[:LEAD_TERMS],
         "title_exact": title_exact,
         "body_exact": body_exact,
         "outlet": [article.outlet] if article.outlet else [],

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from whoosh import qparser, query as wq
 from whoosh.fields import TEXT, Schema
+from whoosh.query.spans import SpanNear2
 
 from . import analysis
 from .actors import Gazetteer
@@ -49,6 +50,9 @@ class Weights:
     title: float = 2.0  # a word in the title counts this much more than in the body
     exact: float = 0.6  # bonus weight of the word as written, on top of its stem
     alias: float = 2.0  # constant score of an article that names the actor another way
+    proximity: float = 0.0  # weight of the query words standing near each other in the body
+    window: int = 8  # how near, in words, counts as near
+    lead: float = 0.0  # extra weight of a word in the story's opening words
 
 
 @dataclass
@@ -181,6 +185,8 @@ def _term(node: wq.Term, state: _State, negated: bool) -> wq.Query:
         parts.append(wq.Term(name, stem, boost=boost))
         if stem != word:
             parts.append(wq.Term(EXACT[name], word, boost=boost * state.weights.exact))
+        if name == "body" and state.weights.lead:
+            parts.append(wq.Term("lead", stem, boost=state.weights.lead))
     return wq.Or(parts)
 
 
@@ -255,5 +261,11 @@ def parse(text: str, reader, gazetteer: Gazetteer, weights: Weights = Weights(),
         raise QueryError("the query is nested too deeply; simplify it") from None
     except Exception as exc:  # Whoosh raises assorted errors on odd syntax
         raise QueryError(f"cannot understand the query {text!r}: {exc}") from None
-    parsed.query = _transform(raw, state)
+    query = _transform(raw, state)
+    stems = list(dict.fromkeys(w["stem"] for w in parsed.words if w["stem"] and "*" not in w["word"]))
+    if weights.proximity and 2 <= len(stems) <= 8:
+        near = SpanNear2([wq.Term("body", s, boost=weights.proximity) for s in stems],
+                         slop=weights.window, ordered=False)
+        query = wq.AndMaybe(query, near)
+    parsed.query = query
     return parsed

@@ -9,6 +9,7 @@ from .analysis import ExactAnalyzer, IndonesianAnalyzer
 FACETS = ("outlet", "actor", "topic")
 SEARCHABLE = ("title", "body")
 EXACT = {"title": "title_exact", "body": "body_exact"}
+LEAD_TERMS = 50  # news puts the story in its first sentences (the lead)
 
 
 def build_schema() -> Schema:
@@ -28,6 +29,7 @@ def build_schema() -> Schema:
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=analyzer, stored=True),
         body=TEXT(analyzer=analyzer, stored=True),
+        lead=TEXT(analyzer=analyzer, phrase=False),  # the opening words: what a news story is about
         title_exact=TEXT(analyzer=exact, phrase=False),
         body_exact=TEXT(analyzer=exact, phrase=False),
         outlet=KEYWORD(**facet),

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector
 from . import analysis, spelling
 from .actors import Gazetteer
 from .indexer import live_build, load_gazetteer, load_names
-from .query import QueryError, Weights, parse
+from .query import Parsed, QueryError, Weights, parse
 from .schema import EXACT, FACETS
 
 SORTS = ("relevance", "newest", "oldest")
@@ -46,6 +46,30 @@ class _Generation:
     names: dict[str, int]
     facet_docs: dict[str, dict[str, frozenset[int]]]
     all_docs: frozenset[int]
+    _days: list[date | None] | None = None
+    _doc_actors: dict[int, tuple[str, ...]] | None = None
+
+    def days(self) -> list[date | None]:
+        """Publication day per document number, read once from the sortable column."""
+        if self._days is None:
+            reader = self.searcher.reader()
+            raw = reader.column_reader("published", translate=False)
+            dated = reader.column_reader("dated")
+            self._days = [
+                date.fromordinal(1 + raw[d] // 86_400_000_000) if dated[d] else None
+                for d in range(reader.doc_count_all())
+            ]
+        return self._days
+
+    def doc_actors(self) -> dict[int, tuple[str, ...]]:
+        """Actors per document number, inverted from the facet cache."""
+        if self._doc_actors is None:
+            lists: dict[int, list[str]] = {}
+            for actor, docs in self.facet_docs["actor"].items():
+                for d in docs:
+                    lists.setdefault(d, []).append(actor)
+            self._doc_actors = {d: tuple(v) for d, v in lists.items()}
+        return self._doc_actors
 
 
 def _facet_docs(reader) -> dict[str, dict[str, frozenset[int]]]:
@@ -225,6 +249,59 @@ def _date_query(date_from: date | None, date_to: date | None) -> wq.Query | None
     return wq.DateRange("published", start, end)
 
 
+@dataclass
+class Filters:
+    """A validated query plus facet and date filters: what selects articles."""
+
+    q: str = ""
+    selected: dict[str, list[str]] = field(default_factory=dict)
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def make(cls, q: str | None = "", outlet=None, actor=None, topic=None, date_from=None, date_to=None) -> Filters:
+        """Filters from user input; raises QueryError on a bad value."""
+        date_from = _as_date(date_from, "from")
+        date_to = _as_date(date_to, "to")
+        if date_from and date_to and date_from > date_to:
+            raise QueryError("from must not be after to")
+        selected = {"outlet": _values(outlet), "actor": _values(actor), "topic": _values(topic)}
+        return cls(q or "", selected, date_from, date_to)
+
+    @property
+    def browse(self) -> bool:
+        return not self.q.strip()
+
+
+@dataclass
+class Selection:
+    """The articles a Filters selects, with what facet counts need."""
+
+    parsed: Parsed
+    query: wq.Query  # the text query with the date range: what ranks
+    matched: frozenset[int] | set[int]  # text and dates, before facet filters
+    chosen: dict[str, frozenset[int]]  # per facet: the articles having a selected value
+    final: set[int]  # what the user sees
+
+
+def select(index: LiveIndex, gen: _Generation, f: Filters) -> Selection:
+    """Run the filters against one opened build (call under index._lock)."""
+    searcher = gen.searcher
+    parsed = parse(f.q, searcher.reader(), gen.gazetteer, index.weights, gen.names)
+    when = _date_query(f.date_from, f.date_to)
+    query = wq.And([parsed.query, when]) if when else parsed.query
+    matched = gen.all_docs if isinstance(query, wq.Every) else set(searcher.docs_for_query(query))
+    chosen = {
+        name: frozenset().union(*(gen.facet_docs[name].get(v, frozenset()) for v in values))
+        for name, values in f.selected.items()
+        if values
+    }
+    final = set(matched)
+    for docs in chosen.values():
+        final &= docs
+    return Selection(parsed, query, matched, chosen, final)
+
+
 def search(
     index: LiveIndex,
     q: str = "",
@@ -244,43 +321,28 @@ def search(
     facet's counts ignore its own selection so other values stay choosable.
     """
     started = time.perf_counter()
-    q = q or ""
     page = _as_int(page, "page", 1, MAX_WINDOW)
     per_page = _as_int(per_page, "per_page", 1, MAX_PER_PAGE)
     if page * per_page > MAX_WINDOW:
         raise QueryError(f"results deeper than {MAX_WINDOW} are not served; narrow the query")
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    date_from = _as_date(date_from, "from")
-    date_to = _as_date(date_to, "to")
-    if date_from and date_to and date_from > date_to:
-        raise QueryError("from must not be after to")
-    selected = {"outlet": _values(outlet), "actor": _values(actor), "topic": _values(topic)}
+    f = Filters.make(q, outlet, actor, topic, date_from, date_to)
 
     with index._lock:
         gen = index.generation()
         searcher = gen.searcher
-        parsed = parse(q, searcher.reader(), gen.gazetteer, index.weights, gen.names)
-        when = _date_query(date_from, date_to)
-        base_query = wq.And([parsed.query, when]) if when else parsed.query
-        matched = gen.all_docs if isinstance(base_query, wq.Every) else set(searcher.docs_for_query(base_query))
-        chosen = {
-            name: frozenset().union(*(gen.facet_docs[name].get(v, frozenset()) for v in values))
-            for name, values in selected.items()
-            if values
-        }
-        final = set(matched)
-        for docs in chosen.values():
-            final &= docs
+        sel = select(index, gen, f)
+        parsed, base_query, final = sel.parsed, sel.query, sel.final
         facets = {}
         for name in FACETS:
-            base = set(matched)
-            for other, docs in chosen.items():
+            base = set(sel.matched)
+            for other, docs in sel.chosen.items():
                 if other != name:
                     base &= docs
-            facets[name] = _facet_counts(gen.facet_docs[name], base, selected[name])
+            facets[name] = _facet_counts(gen.facet_docs[name], base, f.selected[name])
 
-        browse = not q.strip()
+        browse = f.browse
         if sort == "relevance" and not browse:
             sortedby = None
         else:  # undated articles last in both directions
@@ -305,15 +367,15 @@ def search(
                 hits.append(_hit(hit, terms, sortedby is None))
         suggestion = None
         if not browse and len(final) < SUGGEST_BELOW:
-            suggestion = spelling.suggest(q, [w["word"] for w in parsed.words if w["stem"]], searcher.reader())
+            suggestion = spelling.suggest(f.q, [w["word"] for w in parsed.words if w["stem"]], searcher.reader())
     return {
-        "query": q,
+        "query": f.q,
         "total": len(final),
         "page": page,
         "per_page": per_page,
         "sort": sort,
-        "from": date_from.isoformat() if date_from else None,
-        "to": date_to.isoformat() if date_to else None,
+        "from": f.date_from.isoformat() if f.date_from else None,
+        "to": f.date_to.isoformat() if f.date_to else None,
         "took_ms": round((time.perf_counter() - started) * 1000, 2),
         "hits": hits,
         "facets": facets,
