@@ -47,6 +47,7 @@ class _Generation:
     facet_docs: dict[str, dict[str, frozenset[int]]]
     all_docs: frozenset[int]
     _days: list[date | None] | None = None
+
     _doc_actors: dict[int, tuple[str, ...]] | None = None
 
     def days(self) -> list[date | None]:
@@ -367,7 +368,8 @@ def search(
                 hits.append(_hit(hit, terms, sortedby is None))
         suggestion = None
         if not browse and len(final) < SUGGEST_BELOW:
-            suggestion = spelling.suggest(f.q, [w["word"] for w in parsed.words if w["stem"]], searcher.reader())
+            words = [w["word"] for w in parsed.words if w["stem"]]
+            suggestion = spelling.suggest(f.q, words, searcher.reader())
     return {
         "query": f.q,
         "total": len(final),

@@ -1,10 +1,11 @@
 """Did-you-mean: corrections from the words as written in the corpus.
 
 Candidates come from the words as indexed: roots and names (which are their
-own terms) and the derived forms kept as written, never a stem alone (so the
-suggestion is something a writer actually wrote: "Tajikstan" → "Tajikistan",
-"pembicaran" → "pembicaraan"), within two edits, preferring the nearest and
-then the most frequent.
+own terms) and the derived forms kept as written (so the suggestion is
+something a writer actually wrote: "Tajikstan" → "Tajikistan", "pembicaran" →
+"pembicaraan"), within two edits, preferring the nearest and then the most
+frequent. Typos in the first two letters are rare, so candidates share them:
+that keeps Whoosh's automaton walk over the lexicon short.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 import math
 import re
 
-from . import analysis
-
 FIELDS = ("body", "body_exact")  # roots and names live in the first, derived forms in the second
 MAX_EDITS = 2
 RARE = 2  # a query word in fewer articles than this is worth correcting
+PREFIX = 2  # letters a candidate shares with the typed word
 
 
 def _distance(a: str, b: str) -> int:
@@ -32,28 +32,33 @@ def _distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def _written(term: str, reader) -> bool:
-    """A stem-field term is a written word only if it stems to itself."""
-    return reader.doc_frequency("body_exact", term) > 0 or analysis.stem_word(term) == term
+def correctable(word: str, reader) -> bool:
+    """A query word rare enough to look for a correction (two look-ups)."""
+    return len(word) >= 4 and word.isalpha() and all(reader.doc_frequency(f, word) < RARE for f in FIELDS)
+
+
+def _df(word: str, reader) -> int:
+    return max(reader.doc_frequency(f, word) for f in FIELDS)
 
 
 def correct(word: str, reader) -> str | None:
     """The best corpus word for a rare or unknown query word, or None."""
-    if len(word) < 4 or not word.isalpha():
+    if not correctable(word, reader):
         return None
-    known = max(reader.doc_frequency(f, word) for f in FIELDS)
-    if known >= RARE:
-        return None
-    best, best_score = None, -math.inf
+    known = _df(word, reader)
     maxdist = 1 if len(word) < 6 else MAX_EDITS
-    candidates = {c for f in FIELDS for c in reader.terms_within(f, word, maxdist, prefix=1)}
+    best, best_score = None, -math.inf
+    candidates = {c for f in FIELDS for c in reader.terms_within(f, word, maxdist, prefix=PREFIX)}
     for candidate in candidates:
-        if candidate == word or not _written(candidate, reader):
+        if not candidate.isalpha():
             continue
-        freq = max(reader.doc_frequency(f, candidate) for f in FIELDS)
-        if freq <= known:
+        freq = _df(candidate, reader)
+        if candidate == word or freq <= known:
             continue
-        score = math.log(freq) - 3.0 * _distance(word, candidate)
+        distance = _distance(word, candidate)
+        if distance > maxdist:
+            continue
+        score = math.log(freq) - 3.0 * distance
         if score > best_score:
             best, best_score = candidate, score
     return best
