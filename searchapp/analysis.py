@@ -80,6 +80,25 @@ def _sastrawi():
     return _stemmer
 
 
+def stem_cache_fingerprint() -> str:
+    """Changes when the exception table does: a saved cache is then stale."""
+    import hashlib
+
+    return hashlib.sha1(repr(sorted(stem_exceptions().items())).encode()).hexdigest()[:12]
+
+
+def export_stem_cache() -> dict[str, str]:
+    """What Sastrawi worked out in this process (protected names left out)."""
+    return {w: s for w, s in _stem_cache.items() if w not in _protected}
+
+
+def load_stem_cache(entries: dict[str, str]) -> None:
+    """Start from stems worked out before, e.g. by an earlier rebuild."""
+    for word, stem in entries.items():
+        if word not in _protected:
+            _stem_cache.setdefault(word, stem)
+
+
 def stem_word(word: str) -> str:
     """The index term of one lowercase word, cached per process."""
     try:

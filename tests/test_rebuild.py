@@ -141,3 +141,18 @@ def test_parallel_rebuild_matches_serial(tmp_path, clickid_slice):
         assert ra["facets"] == rb["facets"]
     a.close()
     b.close()
+
+
+def test_stem_cache_is_kept_for_the_next_rebuild(tmp_path):
+    from searchapp import analysis
+
+    index_dir = tmp_path / "index"
+    indexer.rebuild([SEEDS], index_dir, procs=1)
+    lines = (index_dir / indexer.STEMS).read_text("utf-8").splitlines()
+    assert lines[0] == f"# {analysis.stem_cache_fingerprint()}"
+    table = dict(line.split("\t") for line in lines[1:])
+    assert table["menyerang"] == "serang"
+    assert "taliban" not in table  # protected names are never cached across builds
+    (index_dir / indexer.STEMS).write_text("# stale\nmenyerang\tSALAH\n", "utf-8")
+    indexer.rebuild([SEEDS], index_dir, procs=1)  # a stale file is ignored and rewritten
+    assert "menyerang\tserang" in (index_dir / indexer.STEMS).read_text("utf-8")
