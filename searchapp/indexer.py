@@ -354,16 +354,27 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
         w.start()
     writer = ix.writer()  # holds Whoosh's write lock and commits the table of contents
     feeder_error: list[BaseException] = []
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                jobs.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def feed():
         try:
             for batch in _batches(items, BATCH):
-                jobs.put(batch)
+                if not put(batch):
+                    return
         except BaseException as exc:
             feeder_error.append(exc)
         finally:
             for _ in workers:
-                jobs.put(None)
+                put(None)
 
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
@@ -399,8 +410,12 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
         writer._finish()
         return stems
     except BaseException:
+        stop.set()
         for w in workers:
             w.kill()
+        for q in (jobs, results):  # nobody will read them: do not wait on them at exit
+            q.cancel_join_thread()
+        feeder.join()
         writer.cancel()
         raise
     finally:

@@ -50,9 +50,10 @@ class Weights:
     title: float = 2.0  # a word in the title counts this much more than in the body
     exact: float = 0.6  # bonus weight of the word as written, on top of its stem
     alias: float = 2.0  # constant score of an article that names the actor another way
-    proximity: float = 0.0  # weight of the query words standing near each other in the body
+    proximity: float = 2.0  # weight of the query words standing near each other in the body
     window: int = 8  # how near, in words, counts as near
-    lead: float = 0.0  # extra weight of a word in the story's opening words
+    lead: float = 3.0  # extra weight of a word in the story's opening words
+    short: int = 4  # lead and proximity apply to queries of at most this many words
 
 
 @dataclass
@@ -71,6 +72,7 @@ class _State:
     parsed: Parsed
     actors: dict[str, str]
     names: dict[str, int]
+    short: bool = True  # a short query: lead and proximity count
     terms: int = 0
 
 
@@ -185,7 +187,7 @@ def _term(node: wq.Term, state: _State, negated: bool) -> wq.Query:
         parts.append(wq.Term(name, stem, boost=boost))
         if stem != word:
             parts.append(wq.Term(EXACT[name], word, boost=boost * state.weights.exact))
-        if name == "body" and state.weights.lead:
+        if name == "body" and state.weights.lead and state.short:
             parts.append(wq.Term("lead", stem, boost=state.weights.lead))
     return wq.Or(parts)
 
@@ -251,6 +253,7 @@ def parse(text: str, reader, gazetteer: Gazetteer, weights: Weights = Weights(),
         return parsed
     _check_syntax(text, set(reader.schema.names()))
     state = _State(reader=reader, weights=weights, parsed=parsed, actors={}, names=names or {})
+    state.short = len([t for t in _TOKEN_RE.findall(text) if t not in "()" and t not in _OPERATORS]) <= weights.short
     expanded = _expand_aliases(text, gazetteer, state)
     words = [t for t in _TOKEN_RE.findall(text) if t not in "()" and t not in _OPERATORS]
     if words and all(t.startswith("-") for t in words):
@@ -263,7 +266,7 @@ def parse(text: str, reader, gazetteer: Gazetteer, weights: Weights = Weights(),
         raise QueryError(f"cannot understand the query {text!r}: {exc}") from None
     query = _transform(raw, state)
     stems = list(dict.fromkeys(w["stem"] for w in parsed.words if w["stem"] and "*" not in w["word"]))
-    if weights.proximity and 2 <= len(stems) <= 8:
+    if weights.proximity and state.short and len(stems) >= 2:
         near = SpanNear2([wq.Term("body", s, boost=weights.proximity) for s in stems],
                          slop=weights.window, ordered=False)
         query = wq.AndMaybe(query, near)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import scoring, sorting, query as wq
-from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.collectors import FilterCollector, TimeLimit
 
 from . import analysis, spelling
 from .actors import Gazetteer
@@ -138,6 +138,34 @@ def _toc_generation(build: Path) -> int:
 
 
 # --- parameters ---------------------------------------------------------------
+
+
+class _BoundedFilter(FilterCollector):
+    """Collects only the allowed documents and stops at a time limit.
+
+    Whoosh's TimeLimitCollector skips an inner filter's check and an outer
+    filter skips its clock, so both live here; a clock check is a call to
+    time.monotonic, no signal, so it is safe under waitress threads.
+    """
+
+    def __init__(self, child, allow: set[int], seconds: float):
+        super().__init__(child, allow=allow)
+        self.seconds = seconds
+        self.deadline = 0.0
+
+    def prepare(self, top_searcher, q, context):
+        super().prepare(top_searcher, q, context)
+        self.deadline = time.monotonic() + self.seconds
+
+    def collect_matches(self):
+        child, allow, offset = self.child, self._allow, self.offset
+        for i, sub_docnum in enumerate(child.matches()):
+            if not i & 255 and time.monotonic() >= self.deadline:
+                raise TimeLimit
+            if offset + sub_docnum in allow:
+                child.collect(sub_docnum)
+            else:
+                self.filtered_count += 1
 
 
 def _as_date(value, name: str) -> date | None:
@@ -354,15 +382,15 @@ def search(
         start = (page - 1) * per_page
         hits = []
         if final:
-            collector = searcher.collector(limit=start + per_page, sortedby=sortedby, filter=final)
-            timed = TimeLimitCollector(collector, TIME_LIMIT, use_alarm=False)
+            collector = _BoundedFilter(searcher.collector(limit=start + per_page, sortedby=sortedby),
+                                       final, TIME_LIMIT)
             try:
-                searcher.search_with_collector(base_query, timed)
+                searcher.search_with_collector(base_query, collector)
             except TimeLimit:
                 raise QueryError(
                     f"the query took longer than {TIME_LIMIT:g} s and was stopped; use fewer or longer words"
                 ) from None
-            results = timed.results()
+            results = collector.results()
             terms = set() if browse else _positive_terms(parsed.query, searcher.reader())
             for hit in results[start : start + per_page]:
                 hits.append(_hit(hit, terms, sortedby is None))

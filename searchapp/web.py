@@ -1,16 +1,45 @@
-"""The Flask app: the search page and the JSON search endpoint."""
+"""The Flask app: search page, article pages, help, error pages, and the JSON API.
+
+Pages are server-rendered without JavaScript: every facet value, sort order and
+page number is a real link that rewrites the query string, so history,
+bookmarks, keyboards and phones all work the same.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, Response, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, NotFound
+from whoosh.index import IndexError as WhooshIndexError
 
-from .indexer import NoIndex
-from .search import LiveIndex, QueryError, get_article, mark, search
+from . import api
+from .indexer import IndexerError
+from .schema import FACETS
+from .search import MAX_WINDOW, LiveIndex, QueryError, get_article, mark
+
+FACET_LABELS = {"outlet": "Media", "actor": "Aktor", "topic": "Topik"}
+SIDEBAR_ORDER = ("actor", "topic", "outlet")
+SORT_LABELS = {"relevance": "Relevansi", "newest": "Terbaru", "oldest": "Terlama"}
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
+          "Agustus", "September", "Oktober", "November", "Desember")
+DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+HTTP_HEADINGS = {404: "Halaman tidak ditemukan", 405: "Metode tidak diizinkan"}
+HTTP_MESSAGES = {404: "Alamat ini tidak ada. Mungkin tautannya sudah usang atau salah ketik.",
+                 405: "Halaman ini hanya bisa dibuka dengan GET."}
+DEFAULT_PER_PAGE = 10
+FACET_VISIBLE = 8
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "base-uri 'none'; frame-ancestors 'none'")
+
 
 def _templates_dir() -> Path:
     """The repo's templates/ in a checkout, else the copy `pip install` put under share/."""
@@ -18,57 +47,301 @@ def _templates_dir() -> Path:
     return here if here.is_dir() else Path(sys.prefix) / "share" / "searchapp" / "templates"
 
 
+# --- the state of a search page and the links that change it -------------------
+
+
+def _clean(values: list[str]) -> tuple[str, ...]:
+    """Stripped, non-empty, first occurrence kept: how search() reads facet values."""
+    return tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """The normalised parameters of a search page; each method returns a URL that changes one thing."""
+
+    q: str = ""
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    date_from: str | None = None
+    date_to: str | None = None
+    sort: str = "relevance"
+    per_page: int = DEFAULT_PER_PAGE
+    page: int = 1
+
+    @classmethod
+    def of(cls, result: dict, args: MultiDict) -> SearchState:
+        return cls(
+            q=result["query"],
+            filters={name: _clean(args.getlist(name)) for name in FACETS},
+            date_from=result["from"],
+            date_to=result["to"],
+            sort=result["sort"],
+            per_page=result["per_page"],
+            page=result["page"],
+        )
+
+    @property
+    def browsing(self) -> bool:
+        return not self.q.strip()
+
+    @property
+    def has_filters(self) -> bool:
+        return any(self.filters.values()) or bool(self.date_from or self.date_to)
+
+    def params(self) -> list[tuple[str, str]]:
+        """Query-string pairs, defaults left out so URLs stay short and canonical."""
+        pairs = [("q", self.q)] if self.q else []
+        pairs += [(name, v) for name in FACETS for v in self.filters.get(name, ())]
+        pairs += [(k, v) for k, v in (("from", self.date_from), ("to", self.date_to)) if v]
+        if self.sort != "relevance":
+            pairs.append(("sort", self.sort))
+        if self.per_page != DEFAULT_PER_PAGE:
+            pairs.append(("per_page", str(self.per_page)))
+        if self.page > 1:
+            pairs.append(("page", str(self.page)))
+        return pairs
+
+    def url(self, **changes) -> str:
+        """This search with `changes`; any change but paging goes back to page 1."""
+        changes.setdefault("page", 1)
+        query = urlencode(replace(self, **changes).params())
+        return url_for("search_page") + (f"?{query}" if query else "")
+
+    def page_url(self, page: int) -> str:
+        return self.url(page=page)
+
+    def toggle(self, facet: str, value: str) -> str:
+        values = self.filters.get(facet, ())
+        values = tuple(v for v in values if v != value) if value in values else (*values, value)
+        return self.url(filters={**self.filters, facet: values})
+
+    def sort_url(self, sort: str) -> str:
+        return self.url(sort=sort)
+
+    def query_url(self, q: str) -> str:
+        return self.url(q=q)
+
+    def without_filters(self) -> str:
+        return self.url(filters={}, date_from=None, date_to=None)
+
+    def without_dates(self) -> str:
+        return self.url(date_from=None, date_to=None)
+
+    def chips(self) -> list[dict]:
+        """The active filters, each with a label and the URL that removes it."""
+        chips = [
+            {"label": FACET_LABELS[name], "value": v, "remove": self.toggle(name, v)}
+            for name in FACETS
+            for v in self.filters.get(name, ())
+        ]
+        if self.date_from:
+            chips.append({"label": "Sejak", "value": long_date(self.date_from), "remove": self.url(date_from=None)})
+        if self.date_to:
+            chips.append({"label": "Sampai", "value": long_date(self.date_to), "remove": self.url(date_to=None)})
+        return chips
+
+    def sort_options(self) -> list[dict]:
+        """Sort links; when browsing, relevance means newest, so only the date orders are offered."""
+        current = "newest" if self.browsing and self.sort == "relevance" else self.sort
+        names = ("newest", "oldest") if self.browsing else tuple(SORT_LABELS)
+        return [
+            {"label": SORT_LABELS[s], "url": self.sort_url("relevance" if self.browsing and s == "newest" else s),
+             "current": s == current}
+            for s in names
+        ]
+
+
+def facet_groups(result: dict) -> list[dict]:
+    """Sidebar groups: the top values visible, the rest folded, selected ones never folded away."""
+    groups = []
+    for name in SIDEBAR_ORDER:
+        facet = result["facets"][name]
+        rows = facet["results"]
+        if not rows:
+            continue
+        visible = [r for i, r in enumerate(rows) if i < FACET_VISIBLE or r["selected"]]
+        more = [r for i, r in enumerate(rows) if i >= FACET_VISIBLE and not r["selected"]]
+        groups.append({"name": name, "label": FACET_LABELS[name], "visible": visible, "more": more,
+                       "truncated": facet["truncated"]})
+    return groups
+
+
+def reading(result: dict) -> dict:
+    """How the query was read, for researchers: stems that differ from the word, and actor aliases."""
+    searched = result.get("searched_as") or {}
+    stems = [(w["word"], w["stem"]) for w in searched.get("words", []) if w["stem"] and w["stem"] != w["word"].lower()]
+    aliases = [(a["alias"], a["actor"]) for a in searched.get("actors", [])]
+    return {"stems": list(dict.fromkeys(stems)), "aliases": list(dict.fromkeys(aliases))}
+
+
+def pages(result: dict) -> dict:
+    """Pagination: last page reachable (search() serves 10,000 hits deep) and the numbers to show."""
+    per_page, page = result["per_page"], result["page"]
+    last = max(1, min(-(-result["total"] // per_page), MAX_WINDOW // per_page))
+    shown = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
+    numbers: list[int | None] = []
+    for n in shown:
+        if numbers and n - numbers[-1] > 1:
+            numbers.append(None)
+        numbers.append(n)
+    return {"last": last, "numbers": numbers, "first_hit": (page - 1) * per_page + 1,
+            "last_hit": (page - 1) * per_page + len(result["hits"])}
+
+
+# --- rendering helpers -----------------------------------------------------------
+
+
+def marked(text: str | None, marks) -> Markup:
+    """Text escaped, with only the matched words wrapped in <mark>."""
+    return Markup(mark(text or "", marks or [], "<mark>", "</mark>", lambda s: str(escape(s))))
+
+
+def lead(text: str, words: int = 12) -> str:
+    """The first words of a text: the stand-in title of articles without a headline."""
+    parts = text.removeprefix("… ").split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def title_html(item: dict) -> Markup:
+    if item.get("title"):
+        return marked(item["title"], item.get("title_highlights"))
+    fallback = lead(item.get("snippet") or item.get("body") or "") or item["id"]
+    return Markup('<span class="untitled" title="Tanpa judul: ditampilkan kata-kata pertamanya">{}</span>').format(fallback)
+
+
+def paragraphs(text: str, marks) -> list[Markup]:
+    """The body as paragraphs (one per line of text), each with its own marks."""
+    out = []
+    for line in re.finditer(r"[^\n]*\S[^\n]*", text or ""):
+        start, end = line.span()
+        inner = [[s - start, e - start] for s, e in marks or [] if s >= start and e <= end]
+        out.append(marked(line.group(), inner))
+    return out
+
+
+def long_date(iso: str | None, weekday: bool = False) -> str:
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso)
+    text = f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return f"{DAYS[day.weekday()]}, {text}" if weekday else text
+
+
+def short_date(iso: str | None) -> str:
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {MONTHS[day.month - 1][:3]} {day.year}"
+
+
+def number(n: int) -> str:
+    """Indonesian digit grouping: 21.940."""
+    return f"{n:,}".replace(",", ".")
+
+
+def took(ms: float) -> str:
+    return "< 1 ms" if ms < 1 else f"{ms:,.0f} ms".replace(",", ".")
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is http(s) with a host, else None: data must never inject javascript: links."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+# --- the app -----------------------------------------------------------------------
+
+
+def _wants_json() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _error_page(status: int, heading: str, message: str, code: str):
+    if _wants_json():
+        return api.error_json(status, code, message)
+    return render_template("error.html", status=status, heading=heading, message=message), status
+
+
 def create_app(test_config: dict | None = None) -> Flask:
-    """App factory: one LiveIndex per app, reopened when the live build changes."""
-    app = Flask(__name__, template_folder=str(_templates_dir()))
+    """App factory: one LiveIndex per app, reopened by itself when the live build changes."""
+    app = Flask(
+        __name__,
+        template_folder=str(_templates_dir()),
+        static_folder=str(Path(__file__).resolve().parent / "static"),
+    )
     app.config.from_mapping(INDEX_DIR=os.environ.get("SEARCHAPP_INDEX", "index"))
     if test_config:
         app.config.from_mapping(test_config)
-    live = LiveIndex(app.config["INDEX_DIR"])
-    app.extensions["searchapp.index"] = live
-
-    @app.template_filter("marked")
-    def marked(text: str, marks) -> Markup:
-        return Markup(mark(text or "", marks or [], "<mark>", "</mark>", lambda s: str(escape(s))))
-
-    def search_args() -> dict:
-        args = request.args
-        return dict(
-            q=args.get("q", ""),
-            outlet=args.getlist("outlet"),
-            actor=args.getlist("actor"),
-            topic=args.getlist("topic"),
-            date_from=args.get("from"),
-            date_to=args.get("to"),
-            sort=args.get("sort", "relevance"),
-            page=args.get("page", "1"),
-            per_page=args.get("per_page", "10"),
-        )
+    app.extensions["searchapp.index"] = LiveIndex(app.config["INDEX_DIR"])
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.register_blueprint(api.bp)
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters.update(marked=marked, long_date=long_date, short_date=short_date, number=number, took=took)
+    app.jinja_env.globals.update(title_html=title_html, safe_url=safe_url)
 
     @app.get("/")
-    def index_page():
-        try:
-            result = search(live, **search_args())
-        except QueryError as exc:
-            return render_template("search.html", error=str(exc), result=None, args=request.args), 400
-        return render_template("search.html", result=result, error=None, args=request.args)
+    def search_page():
+        args = request.args
+        if any(v == "" for _k, v in args.items(multi=True)):
+            clean = [(k, v) for k, v in args.items(multi=True) if v != ""]
+            return redirect(url_for("search_page") + (f"?{urlencode(clean)}" if clean else ""))
+        result = api.run_search(args)
+        state = SearchState.of(result, args)
+        return render_template("search.html", result=result, state=state, pages=pages(result),
+                               facet_groups=facet_groups(result), reading=reading(result))
 
     @app.get("/article/<path:article_id>")
     def article_page(article_id: str):
-        article = get_article(live, article_id, request.args.get("q", ""))
+        q = request.args.get("q", "")
+        article = get_article(api.live_index(), article_id, q)
         if article is None:
-            abort(404)
-        return render_template("article.html", article=article, args=request.args)
+            raise NotFound(f"Tidak ada artikel dengan id “{article_id}”.")
+        return render_template("article.html", article=article, back=SearchState(q=q), browse=SearchState(),
+                               paragraphs=paragraphs(article["body"], article["highlights"]))
 
-    @app.get("/api/search")
-    def api_search():
-        try:
-            return jsonify(search(live, **search_args()))
-        except QueryError as exc:
-            return jsonify(error={"code": "bad_request", "message": str(exc)}), 400
+    @app.get("/help")
+    def help_page():
+        return render_template("help.html", blank=SearchState())
 
-    @app.errorhandler(NoIndex)
-    def no_index(exc):
-        return jsonify(error={"code": "no_index", "message": str(exc)}), 503
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.errorhandler(QueryError)
+    def bad_query(exc: QueryError):
+        return _error_page(400, "Permintaan tidak dapat diproses", str(exc), "invalid_parameter")
+
+    @app.errorhandler(IndexerError)
+    def no_index(exc: IndexerError):
+        return _error_page(503, "Indeks belum tersedia", str(exc), "index_unavailable")
+
+    @app.errorhandler(WhooshIndexError)
+    @app.errorhandler(OSError)
+    def unreadable_index(exc: Exception):
+        app.logger.exception("index unreadable")
+        return _error_page(503, "Indeks tidak dapat dibaca",
+                           "the index could not be read; it may be damaged or being replaced", "index_unavailable")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else {}
+        if _wants_json():
+            body, _ = api.error_json(status, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+            return body, status, headers
+        own_words = exc.description != type(exc).description
+        page = render_template("error.html", status=status, heading=HTTP_HEADINGS.get(status, exc.name),
+                               message=exc.description if own_words else HTTP_MESSAGES.get(status, ""))
+        return page, status, headers
+
+    @app.errorhandler(Exception)
+    def internal_error(exc: Exception):
+        app.logger.exception("unhandled error")
+        return _error_page(500, "Terjadi kesalahan", "an internal error occurred", "internal_error")
 
     return app

@@ -163,3 +163,10 @@ def test_real_corpus_slice(clickid_index, clickid_slice):
         assert found["hits"][0]["published"] == first["published"]
     finally:
         live.close()
+
+
+def test_listed_hits_obey_the_facet_filter(live):
+    result = search(live, "", actor=["Qatar"])
+    assert len(result["hits"]) == result["total"] == 1
+    ranked = search(live, "Taliban", outlet=["Warta Ekonomi"])
+    assert [h["outlet"] for h in ranked["hits"]] == ["Warta Ekonomi"] * ranked["total"]
