@@ -49,6 +49,7 @@ LOCK = ".lock"
 BUILD_PREFIX = "build-"
 ACTORS_DIR = "actors"
 NAMES = "names.tsv"
+FORMS = "forms.tsv"
 STEMS = "stems.tsv"
 BATCH = 64
 PARALLEL_MIN_FILES_BYTES = 2_000_000
@@ -163,6 +164,7 @@ def _remove_orphans(index_dir: Path) -> None:
 
 _gazetteer: Gazetteer | None = None
 _names: Counter[str] = Counter()
+_forms: Counter[tuple[str, str]] = Counter()
 
 
 def _init_worker(actor_files: list[str]) -> None:
@@ -170,15 +172,32 @@ def _init_worker(actor_files: list[str]) -> None:
     _gazetteer = Gazetteer.load(actor_files)
     analysis.protect(_gazetteer.protected_words())
     _names.clear()
+    _forms.clear()
 
 
-def _write_names(build_dir: Path, counts: Counter[str]) -> None:
-    """Words seen written as names, with counts: the searcher reads them."""
-    merged = load_names(build_dir) + counts
-    rows = "".join(f"{w}\t{n}\n" for w, n in sorted(merged.items()))
-    tmp = build_dir / f".{NAMES}.tmp"
-    tmp.write_text(rows, "utf-8")
-    os.replace(tmp, build_dir / NAMES)
+def _write_table(path: Path, rows: Iterable[tuple]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join("\t".join(map(str, row)) + "\n" for row in rows), "utf-8")
+    os.replace(tmp, path)
+
+
+def _write_names(build_dir: Path, counts: Counter[str], forms: Counter[tuple[str, str]]) -> None:
+    """Words seen written as names, and the written forms of each stem (with
+    article counts): the searcher reads both."""
+    names = load_names(build_dir) + counts
+    _write_table(build_dir / NAMES, sorted(names.items()))
+    merged = load_forms(build_dir) + forms
+    _write_table(build_dir / FORMS, ((s, w, n) for (s, w), n in sorted(merged.items())))
+
+
+def load_forms(build_dir: Path) -> Counter[tuple[str, str]]:
+    """(stem, written form) → number of articles using that form."""
+    try:
+        text = (build_dir / FORMS).read_text("utf-8")
+    except FileNotFoundError:
+        return Counter()
+    rows = (line.split("\t") for line in text.splitlines())
+    return Counter({(s, w): int(n) for s, w, n in rows})
 
 
 def _load_stems(index_dir: Path) -> None:
@@ -226,6 +245,7 @@ def prepare(article: Article) -> dict:
     title_terms, title_exact = analysis.index_terms(title)
     body_terms, body_exact = analysis.index_terms(article.body)
     _names.update(w for w in analysis.name_mentions(article.body) if analysis.stem_word(w) != w)
+    _forms.update((analysis.stem_word(w), w) for w in set(body_exact + title_exact))
     published = article.published
     return {
         "id": article.id,
@@ -336,7 +356,7 @@ def _segment_worker(build_dir: str, actor_files: list[str], jobs, results) -> No
         else:
             writer._close_segment()
             segment = None
-        results.put(("done", segment, (_names, analysis.export_stem_cache())))
+        results.put(("done", segment, (_names, _forms, analysis.export_stem_cache())))
     except BaseException as exc:  # reported to the parent, which fails the build
         results.put(("error", f"{type(exc).__name__}: {exc}", None))
 
@@ -378,7 +398,7 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
 
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
-    segments, done, names, stems = [], 0, Counter(), {}
+    segments, done, names, forms, stems = [], 0, Counter(), Counter(), {}
     try:
         while done < procs:
             try:
@@ -395,7 +415,8 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
                 if value is not None:
                     segments.append(value)
                 names.update(skipped[0])
-                stems.update(skipped[1])
+                forms.update(skipped[1])
+                stems.update(skipped[2])
                 continue
             report.indexed += value
             report.skipped += skipped
@@ -405,7 +426,7 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
         if feeder_error:
             raise feeder_error[0]
         writer._close_segment()
-        _write_names(build_dir, names)
+        _write_names(build_dir, names, forms)
         writer._commit_toc(segments)
         writer._finish()
         return stems
@@ -483,7 +504,7 @@ def rebuild(
                 except BaseException:
                     writer.cancel()
                     raise
-                _write_names(build_dir, _names)
+                _write_names(build_dir, _names, _forms)
                 writer.commit()
             if report.indexed == 0:
                 raise IndexerError(f"no readable articles in {', '.join(map(str, paths))}")
@@ -549,7 +570,7 @@ def add(
         except BaseException:
             writer.cancel()
             raise
-        _write_names(build_dir, _names)
+        _write_names(build_dir, _names, _forms)
         writer.commit()
         _save_stems(index_dir, {})
         report.documents = ix.doc_count()

@@ -23,7 +23,7 @@ from whoosh.collectors import FilterCollector, TimeLimit
 
 from . import analysis, spelling
 from .actors import Gazetteer
-from .indexer import live_build, load_gazetteer, load_names
+from .indexer import live_build, load_forms, load_gazetteer, load_names
 from .query import Parsed, QueryError, Weights, parse
 from .schema import EXACT, FACETS
 
@@ -41,12 +41,25 @@ class _Generation:
     """One opened build: its searcher, parser and facet document sets."""
 
     key: tuple
+    build: Path
     searcher: object
     gazetteer: Gazetteer
     names: dict[str, int]
     facet_docs: dict[str, dict[str, frozenset[int]]]
     all_docs: frozenset[int]
     _days: list[date | None] | None = None
+    _forms: dict[str, list[tuple[str, int]]] | None = None
+
+    def forms(self, stem: str, limit: int = 8) -> list[str]:
+        """The written forms of a stem in the corpus, most used first."""
+        if self._forms is None:
+            table: dict[str, list[tuple[str, int]]] = {}
+            for (s, w), n in load_forms(self.build).items():
+                table.setdefault(s, []).append((w, n))
+            for rows in table.values():
+                rows.sort(key=lambda wn: -wn[1])
+            self._forms = table
+        return [w for w, _n in self._forms.get(stem, [])[:limit]]
 
     _doc_actors: dict[int, tuple[str, ...]] | None = None
 
@@ -112,6 +125,7 @@ class LiveIndex:
         reader = searcher.reader()
         old, self._gen = self._gen, _Generation(
             key=key,
+            build=build,
             searcher=searcher,
             gazetteer=gazetteer,
             names=load_names(build),
@@ -398,6 +412,10 @@ def search(
         if not browse and len(final) < SUGGEST_BELOW:
             words = [w["word"] for w in parsed.words if w["stem"]]
             suggestion = spelling.suggest(f.q, words, searcher.reader())
+        searched_as = {
+            "words": [{**w, "forms": gen.forms(w["stem"]) if w["stem"] else []} for w in parsed.words],
+            "actors": parsed.expansions,
+        }
     return {
         "query": f.q,
         "total": len(final),
@@ -410,7 +428,7 @@ def search(
         "hits": hits,
         "facets": facets,
         "suggestion": suggestion,
-        "searched_as": {"words": parsed.words, "actors": parsed.expansions},
+        "searched_as": searched_as,
     }
 
 

@@ -96,9 +96,11 @@ def test_alias_inside_quotes_is_literal(news):
     assert ids(search(news, '"Amerika Serikat"')) == set()
 
 
-def test_searched_as_lists_words_and_stems(news):
+def test_searched_as_lists_words_stems_and_forms(news):
     words = search(news, "serangan Bekasi")["searched_as"]["words"]
-    assert words == [{"word": "serangan", "stem": "serang"}, {"word": "bekasi", "stem": "bekasi"}]
+    assert [(w["word"], w["stem"]) for w in words] == [("serangan", "serang"), ("bekasi", "bekasi")]
+    forms = search(news, "penari")["searched_as"]["words"][0]["forms"]
+    assert set(forms) == {"penari", "tarian", "menari"}  # the written forms of "tari" in the corpus
 
 
 @pytest.mark.parametrize(
