@@ -45,8 +45,20 @@ def test_stemming_both_ways(tiny_index):
     assert ids(search(tiny_index, '"kerja sama"')) == ["kerjasama"]
 
 
-def test_title_match_ranks_first(tiny_index):
-    assert ids(search(tiny_index, "serangan"))[0] == "judul"
+def test_ranking_prefers_title_then_lead_then_deep_body_and_exact_forms(tmp_path):
+    filler = " ".join(f"kata{i}" for i in range(80))
+    corpus = write_jsonl(tmp_path / "rank.jsonl", [
+        {"id": "deep", "title": "Kabar pagi", "body": f"{filler} Pasukan itu menyerang pos."},
+        {"id": "lead", "title": "Kabar siang", "body": f"Pasukan itu menyerang pos. {filler}"},
+        {"id": "title", "title": "Serangan di pos", "body": f"{filler} {filler}"},
+        {"id": "exact", "title": "Kabar malam", "body": f"Serangan ke pos terjadi. {filler}"},
+    ])
+    indexer.rebuild([corpus], tmp_path / "index")
+    live = LiveIndex(tmp_path / "index")
+    ranked = ids(search(live, "serangan"))
+    live.close()
+    assert ranked.index("exact") < ranked.index("lead") < ranked.index("deep")
+    assert ranked.index("title") < ranked.index("deep")
 
 
 def test_snippet_marks_the_words_as_written(tiny_index):
