@@ -300,16 +300,18 @@ class Filters:
     selected: dict[str, list[str]] = field(default_factory=dict)
     date_from: date | None = None
     date_to: date | None = None
+    required: list[str] = field(default_factory=list)  # actors an article must name, all of them
 
     @classmethod
-    def make(cls, q: str | None = "", outlet=None, actor=None, topic=None, date_from=None, date_to=None) -> Filters:
+    def make(cls, q: str | None = "", outlet=None, actor=None, topic=None, date_from=None, date_to=None,
+             require_actor=None) -> Filters:
         """Filters from user input; raises QueryError on a bad value."""
         date_from = _as_date(date_from, "from")
         date_to = _as_date(date_to, "to")
         if date_from and date_to and date_from > date_to:
             raise QueryError("from must not be after to")
         selected = {"outlet": _values(outlet), "actor": _values(actor), "topic": _values(topic)}
-        return cls(q or "", selected, date_from, date_to)
+        return cls(q or "", selected, date_from, date_to, _values(require_actor))
 
     @property
     def browse(self) -> bool:
@@ -334,6 +336,8 @@ def select(index: LiveIndex, gen: _Generation, f: Filters) -> Selection:
     when = _date_query(f.date_from, f.date_to)
     query = wq.And([parsed.query, when]) if when else parsed.query
     matched = gen.all_docs if isinstance(query, wq.Every) else set(searcher.docs_for_query(query))
+    for actor in f.required:  # like the text query: facet counts are taken within it
+        matched = matched & gen.facet_docs["actor"].get(actor, frozenset())
     chosen = {
         name: frozenset().union(*(gen.facet_docs[name].get(v, frozenset()) for v in values))
         for name, values in f.selected.items()
@@ -354,6 +358,7 @@ def search(
     topic: str | Iterable[str] | None = None,
     date_from: date | str | None = None,
     date_to: date | str | None = None,
+    require_actor: str | Iterable[str] | None = None,
     sort: str = "relevance",
     page: int | str = 1,
     per_page: int | str = 10,
@@ -370,7 +375,7 @@ def search(
         raise QueryError(f"results deeper than {MAX_WINDOW} are not served; narrow the query")
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    f = Filters.make(q, outlet, actor, topic, date_from, date_to)
+    f = Filters.make(q, outlet, actor, topic, date_from, date_to, require_actor)
 
     with index._lock:
         gen = index.generation()

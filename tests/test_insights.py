@@ -95,3 +95,13 @@ def test_export_cap_and_bad_format(live):
     assert len([line for line in export(live, "jsonl", cap=2)]) == 2
     with pytest.raises(QueryError):
         list(export(live, "xml"))
+
+
+def test_require_actor_selects_articles_naming_all(clickid_live):
+    pair = cooccurrence(clickid_live)["pairs"][0]
+    both = search(clickid_live, require_actor=[pair["a"], pair["b"]], per_page=100)
+    assert both["total"] == pair["count"]
+    assert all({pair["a"], pair["b"]} <= set(h["actor"]) for h in both["hits"])
+    either = search(clickid_live, actor=[pair["a"], pair["b"]])
+    assert either["total"] >= both["total"]
+    assert timeline(clickid_live, require_actor=[pair["a"], pair["b"]])["total"] == pair["count"]
