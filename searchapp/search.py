@@ -33,7 +33,8 @@ MAX_WINDOW = 10_000
 FACET_LIMIT = 30
 SNIPPET_CHARS = 240
 TIME_LIMIT = 2.0  # seconds a ranked search may take before it is stopped
-SUGGEST_BELOW = 5  # offer a correction when the query finds fewer articles
+SUGGEST_BELOW = 5
+TERM_CACHE = 20_000  # term → documents sets kept per opened build  # offer a correction when the query finds fewer articles
 
 
 @dataclass
@@ -48,6 +49,7 @@ class _Generation:
     facet_docs: dict[str, dict[str, frozenset[int]]]
     all_docs: frozenset[int]
     _days: list[date | None] | None = None
+    _term_docs: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
     _forms: dict[str, list[tuple[str, int]]] | None = None
 
     def forms(self, stem: str, limit: int = 8) -> list[str]:
@@ -62,6 +64,44 @@ class _Generation:
         return [w for w, _n in self._forms.get(stem, [])[:limit]]
 
     _doc_actors: dict[int, tuple[str, ...]] | None = None
+
+    def term_docs(self, fieldname: str, text: str) -> frozenset[int]:
+        """The documents holding a term, cached for this build (bounded)."""
+        key = (fieldname, text)
+        docs = self._term_docs.get(key)
+        if docs is None:
+            reader = self.searcher.reader()
+            docs = frozenset(reader.postings(fieldname, text).all_ids()) if (fieldname, text) in reader else frozenset()
+            if len(self._term_docs) >= TERM_CACHE:
+                self._term_docs.pop(next(iter(self._term_docs)))
+            self._term_docs[key] = docs
+        return docs
+
+    def docs(self, node: wq.Query) -> frozenset[int] | set[int]:
+        """The documents a query matches, by set algebra over cached term
+        sets where it can (Whoosh walks every posting in Python each time)."""
+        if isinstance(node, wq.Term):
+            return self.term_docs(node.fieldname, node.text)
+        if isinstance(node, wq.Every):
+            return self.all_docs
+        if isinstance(node, wq.ConstantScoreQuery):
+            return self.docs(node.child)
+        if isinstance(node, wq.Or):
+            return frozenset().union(*(self.docs(c) for c in node.subqueries))
+        if isinstance(node, wq.And):
+            parts = sorted((self.docs(c) for c in node.subqueries), key=len)
+            return parts[0].intersection(*parts[1:]) if parts else frozenset()
+        if isinstance(node, wq.Not):
+            return self.all_docs - self.docs(node.query)
+        if isinstance(node, wq.AndNot):
+            return self.docs(node.a) - self.docs(node.b)
+        if isinstance(node, wq.AndMaybe):
+            return self.docs(node.a)
+        if isinstance(node, wq.DateRange) and node.fieldname == "published":
+            first = node.startdate.date() if node.startdate else date.min
+            last = node.enddate.date() if node.enddate else date.max
+            return frozenset(d for d, day in enumerate(self.days()) if day is not None and first <= day <= last)
+        return set(self.searcher.docs_for_query(node))
 
     def days(self) -> list[date | None]:
         """Publication day per document number, read once from the sortable column."""
@@ -335,7 +375,7 @@ def select(index: LiveIndex, gen: _Generation, f: Filters) -> Selection:
     parsed = parse(f.q, searcher.reader(), gen.gazetteer, index.weights, gen.names)
     when = _date_query(f.date_from, f.date_to)
     query = wq.And([parsed.query, when]) if when else parsed.query
-    matched = gen.all_docs if isinstance(query, wq.Every) else set(searcher.docs_for_query(query))
+    matched = gen.docs(query)
     for actor in f.required:  # like the text query: facet counts are taken within it
         matched = matched & gen.facet_docs["actor"].get(actor, frozenset())
     chosen = {
