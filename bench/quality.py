@@ -240,8 +240,8 @@ def main() -> None:
 
     if args.tune:
         print("\nTuning our analysis, one knob at a time around the defaults (MRR@10 title / keyword / variant):")
-        grid = {"k1": (0.9, 1.2, 1.6), "b": (0.5, 0.75, 0.9), "title": (1.0, 1.5, 2.0, 3.0),
-                "exact": (0.0, 0.3, 0.6, 1.0), "alias": (0.5, 2.0, 4.0)}
+        grid = {"k1": (0.9, 1.6), "b": (0.5, 0.9), "title": (1.0, 3.0), "exact": (0.0, 1.5),
+                "lead": (0.0, 2.0, 4.0), "proximity": (0.0, 1.0, 3.0), "short": (3, 8, 99)}
         for knob, values in grid.items():
             for value in values:
                 w = replace(Weights(), **{knob: value})

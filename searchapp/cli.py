@@ -39,6 +39,17 @@ def _fail(exc: BaseException) -> None:
     raise click.ClickException(str(exc))
 
 
+def _on_index(index_dir: Path, work):
+    """Run work(LiveIndex) and close the index; user errors become messages."""
+    live = LiveIndex(index_dir)
+    try:
+        return work(live)
+    except USER_ERRORS as exc:
+        _fail(exc)
+    finally:
+        live.close()
+
+
 def _progress_bar(total: int):
     from tqdm import tqdm
 
@@ -127,14 +138,9 @@ def _print_hits(result: dict) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result dict as JSON.")
 def search_command(query, index_dir, outlet, actor, topic, date_from, date_to, sort, page, per_page, as_json):
     """Search the index."""
-    live = LiveIndex(index_dir)
-    try:
-        result = search(live, query, outlet=outlet, actor=actor, topic=topic, date_from=date_from,
-                        date_to=date_to, sort=sort, page=page, per_page=per_page)
-    except USER_ERRORS as exc:
-        _fail(exc)
-    finally:
-        live.close()
+    result = _on_index(index_dir, lambda live: search(
+        live, query, outlet=outlet, actor=actor, topic=topic, date_from=date_from,
+        date_to=date_to, sort=sort, page=page, per_page=per_page))
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -147,13 +153,7 @@ def search_command(query, index_dir, outlet, actor, topic, date_from, date_to, s
 @click.option("--top", default=15, show_default=True, help="Values shown per facet.")
 def stats_command(index_dir, as_json, top):
     """Documents, index size and facet values with counts."""
-    live = LiveIndex(index_dir)
-    try:
-        result = stats(live)
-    except USER_ERRORS as exc:
-        _fail(exc)
-    finally:
-        live.close()
+    result = _on_index(index_dir, stats)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return

@@ -313,6 +313,19 @@ def _add(writer, docs: Iterable[dict | Skipped], report: BuildReport, progress: 
             progress(1)
 
 
+def _write_serial(writer, build_dir: Path, items: Iterable, actor_files: list[str], report: BuildReport,
+                  progress: Progress | None, update: bool) -> None:
+    """Analyse and write in this process (small corpora, and `add`)."""
+    _init_worker(actor_files)
+    try:
+        _add(writer, (prepare_or_skip(i) for i in items), report, progress, update=update)
+    except BaseException:
+        writer.cancel()
+        raise
+    _write_names(build_dir, _names, _forms)
+    writer.commit()
+
+
 def _dedupe(items: Iterable[Article | Skipped]) -> Iterator[Article | Skipped]:
     """First article with an id wins; later ones are reported, not dropped silently."""
     seen: dict[str, str] = {}
@@ -497,15 +510,7 @@ def rebuild(
                 learned = _write_parallel(ix, build_dir, items, actors, procs, report, progress)
             else:
                 learned = {}
-                _init_worker(actors)
-                writer = ix.writer(limitmb=256)
-                try:
-                    _add(writer, (prepare_or_skip(i) for i in items), report, progress, update=False)
-                except BaseException:
-                    writer.cancel()
-                    raise
-                _write_names(build_dir, _names, _forms)
-                writer.commit()
+                _write_serial(ix.writer(limitmb=256), build_dir, items, actors, report, progress, update=False)
             if report.indexed == 0:
                 raise IndexerError(f"no readable articles in {', '.join(map(str, paths))}")
             if strict and report.skipped:
@@ -562,16 +567,9 @@ def add(
         report = BuildReport(build=build_dir.name)
         ix = whoosh_index.open_dir(str(build_dir))
         writer = ix.writer(limitmb=128)
-        try:
-            _load_stems(index_dir)
-            _init_worker(actor_files)
-            items = _dedupe(item for f in files for item in corpus.read_file(f))
-            _add(writer, (prepare_or_skip(i) for i in items), report, progress, update=True)
-        except BaseException:
-            writer.cancel()
-            raise
-        _write_names(build_dir, _names, _forms)
-        writer.commit()
+        _load_stems(index_dir)
+        items = _dedupe(item for f in files for item in corpus.read_file(f))
+        _write_serial(writer, build_dir, items, actor_files, report, progress, update=True)
         _save_stems(index_dir, {})
         report.documents = ix.doc_count()
         known = _added_paths(index_dir)
