@@ -34,7 +34,7 @@ FACET_LIMIT = 30
 SNIPPET_CHARS = 240
 TIME_LIMIT = 2.0  # seconds a ranked search may take before it is stopped
 SUGGEST_BELOW = 5
-TERM_CACHE = 20_000  # term → documents sets kept per opened build  # offer a correction when the query finds fewer articles
+TERM_CACHE_IDS = 500_000  # document numbers held by the term → documents cache (~20 MB)  # offer a correction when the query finds fewer articles
 
 
 @dataclass
@@ -50,6 +50,7 @@ class _Generation:
     all_docs: frozenset[int]
     _days: list[date | None] | None = None
     _term_docs: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
+    _cached_ids: int = 0
     _forms: dict[str, list[tuple[str, int]]] | None = None
 
     def forms(self, stem: str, limit: int = 8) -> list[str]:
@@ -66,14 +67,16 @@ class _Generation:
     _doc_actors: dict[int, tuple[str, ...]] | None = None
 
     def term_docs(self, fieldname: str, text: str) -> frozenset[int]:
-        """The documents holding a term, cached for this build (bounded)."""
+        """The documents holding a term, cached for this build (oldest out
+        first once the sets hold TERM_CACHE_IDS document numbers)."""
         key = (fieldname, text)
         docs = self._term_docs.get(key)
         if docs is None:
             reader = self.searcher.reader()
             docs = frozenset(reader.postings(fieldname, text).all_ids()) if (fieldname, text) in reader else frozenset()
-            if len(self._term_docs) >= TERM_CACHE:
-                self._term_docs.pop(next(iter(self._term_docs)))
+            self._cached_ids += len(docs)
+            while self._cached_ids > TERM_CACHE_IDS and self._term_docs:
+                self._cached_ids -= len(self._term_docs.pop(next(iter(self._term_docs))))
             self._term_docs[key] = docs
         return docs
 
