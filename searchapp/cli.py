@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -172,7 +174,9 @@ def stats_command(index_dir, as_json, top):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-def serve(corpus_paths, index_dir, host, port, threads):
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 32),
+              help="Server processes sharing the port: Python uses one core per process.")
+def serve(corpus_paths, index_dir, host, port, threads, workers):
     """Serve the search page and JSON API with waitress (builds the index if missing)."""
     from waitress import serve as waitress_serve
 
@@ -184,8 +188,31 @@ def serve(corpus_paths, index_dir, host, port, threads):
         except indexer.NoIndex:
             click.echo(f"no index in {index_dir}: building it first", err=True)
             build_index(corpus_paths, index_dir)
-        app = create_app({"INDEX_DIR": str(index_dir)})
+        config = {"INDEX_DIR": str(index_dir)}
+        create_app(config).extensions["searchapp.index"].close()  # fails here, not in a worker
+        sock = socket.create_server((host, port))
     except USER_ERRORS as exc:
         _fail(exc)
-    click.echo(f"serving on http://{host}:{port}/ (index {os.path.abspath(index_dir)})")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="searchapp")
+    click.echo(f"serving on http://{host}:{sock.getsockname()[1]}/ with {workers} process(es) "
+               f"(index {os.path.abspath(index_dir)})")
+    if workers == 1:
+        waitress_serve(create_app(config), sockets=[sock], threads=threads, ident="searchapp")
+        return
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # each process opens its own searcher after the fork
+            try:
+                waitress_serve(create_app(config), sockets=[sock], threads=threads, ident="searchapp")
+            finally:
+                os._exit(0)
+        children.append(pid)
+
+    def stop(signum, _frame):
+        for pid in children:
+            os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for pid in children:
+        os.waitpid(pid, 0)

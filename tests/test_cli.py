@@ -88,3 +88,29 @@ def test_concurrent_rebuild_message(runner, tmp_path):
         result = runner.invoke(main, ["rebuild", "--corpus", str(SEEDS), "--index", str(index_dir)])
     assert result.exit_code == 1
     assert "another rebuild or add is running" in result.output
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_and_stops_on_sigterm(seed_index, workers):
+    import re
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from .conftest import ROOT
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "searchapp", "serve", "--index", str(seed_index), "--port", "0",
+         "--workers", str(workers)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        port = int(re.search(r":(\d+)/", line).group(1))
+        for _ in range(workers * 2):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=Taliban", timeout=10) as resp:
+                assert json.load(resp)["total"] == 5
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) is not None
