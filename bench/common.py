@@ -277,6 +277,12 @@ def rss_mb(pid: int) -> dict:
             "pss_mb": round(_pss_kb(pid) / 1024, 1)}
 
 
+def tree_rss_mb(pid: int) -> dict:
+    """rss_mb summed over a process and its descendants (e.g. serve --workers)."""
+    parts = [rss_mb(p) for p in process_tree(pid)]
+    return {k: round(sum(part[k] for part in parts), 1) for k in ("rss_mb", "hwm_mb", "pss_mb")} | {"processes": len(parts)}
+
+
 class TreeSampler(threading.Thread):
     """Samples a process and all its descendants every `interval` seconds.
 

@@ -19,7 +19,7 @@ What is measured (see bench/PERF.md for the method and caveats):
 * HTTP — `searchapp serve` (waitress, --threads 4) on a free 127.0.0.1 port,
   8 client threads with keep-alive http.client connections cycling through the
   same queries as /api/search URLs for 20 s after a 3 s warm-up.
-* serving RSS — VmRSS / VmHWM of the serve process after the load.
+* serving RSS — VmRSS / VmHWM / PSS summed over the serve processes after the load.
 * 10× — the articles repeated 10 times with new ids, rebuilt, same queries.
 """
 
@@ -145,10 +145,10 @@ def api_path(query: dict) -> str:
     return "/api/search?" + urlencode(params)
 
 
-def start_server(index_dir: Path, threads: int) -> tuple[subprocess.Popen, int]:
+def start_server(index_dir: Path, threads: int, workers: int = 1) -> tuple[subprocess.Popen, int]:
     port = common.free_port()
     cmd = [common.PYTHON, "-m", "searchapp", "serve", "--index", str(index_dir), "--host", "127.0.0.1",
-           "--port", str(port), "--threads", str(threads)]
+           "--port", str(port), "--threads", str(threads), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -232,16 +232,17 @@ def load(port: int, paths: list[str], clients: int, seconds: float) -> dict:
 
 
 def measure_http(index_dir: Path, queries: list[dict], seconds: float, clients: int, threads: int,
-                 warmup: float = 3.0) -> dict:
+                 warmup: float = 3.0, workers: int = 1) -> dict:
     paths = [api_path(q) for q in queries]
-    proc, port = start_server(index_dir, threads)
+    proc, port = start_server(index_dir, threads, workers)
     try:
-        idle = common.rss_mb(proc.pid)
+        idle = common.tree_rss_mb(proc.pid)
         load(port, paths, clients, warmup)
         result = load(port, paths, clients, seconds)
         result["server_threads"] = threads
-        result["serve_memory_idle"] = idle  # after one empty query (index opened)
-        result["serve_memory_after_load"] = common.rss_mb(proc.pid)
+        result["server_workers"] = workers
+        result["serve_memory_idle"] = idle  # after one empty query (index opened), all processes
+        result["serve_memory_after_load"] = common.tree_rss_mb(proc.pid)
     finally:
         proc.terminate()
         try:
@@ -302,11 +303,12 @@ def table(data: dict) -> str:
     h = data.get("http")
     if h:
         rows += [
-            (f"HTTP /api/search ({h['clients']} clients, {h['server_threads']} server threads, {fmt(h['seconds'], 0)} s)",
+            (f"HTTP /api/search ({h['clients']} clients, {h.get('server_workers', 1)} x {h['server_threads']} server threads, {fmt(h['seconds'], 0)} s)",
              f"{fmt(h['requests_per_s'])} req/s, p50 {fmt(h['p50_ms'])} ms, p99 {fmt(h['p99_ms'])} ms, "
              f"{h['errors']} errors"),
-            ("serving RSS after load (peak)",
-             f"{fmt(h['serve_memory_after_load']['rss_mb'], 0)} MB ({fmt(h['serve_memory_after_load']['hwm_mb'], 0)} MB)"),
+            ("serving memory after load: RSS (peak) / PSS, all serve processes",
+             f"{fmt(h['serve_memory_after_load']['rss_mb'], 0)} MB ({fmt(h['serve_memory_after_load']['hwm_mb'], 0)} MB)"
+             f" / {fmt(h['serve_memory_after_load']['pss_mb'], 0)} MB"),
         ]
     s = data.get("scale")
     if s:
@@ -341,6 +343,7 @@ def main() -> None:
     ap.add_argument("--http-seconds", type=float, help="HTTP load duration (default 20, --quick 5)")
     ap.add_argument("--clients", type=int, default=8, help="HTTP client threads (default 8)")
     ap.add_argument("--serve-threads", type=int, default=4, help="waitress threads (default 4, the CLI's)")
+    ap.add_argument("--serve-workers", type=int, default=1, help="serve processes (searchapp serve --workers)")
     ap.add_argument("--no-http", action="store_true")
     ap.add_argument("--profile", action="store_true",
                     help=f"cProfile search() over the queries and a rebuild of {PROFILE_REBUILD_ARTICLES} articles")
@@ -390,7 +393,8 @@ def main() -> None:
 
     if not args.no_http:
         log(f"HTTP: {args.clients} clients for {http_seconds:.0f} s")
-        data["http"] = measure_http(index_dir, queries, http_seconds, args.clients, args.serve_threads)
+        data["http"] = measure_http(index_dir, queries, http_seconds, args.clients, args.serve_threads,
+                                    workers=args.serve_workers)
         log(f"  {data['http']['requests_per_s']} req/s, {data['http']['errors']} errors")
 
     if scale and scale > 1:

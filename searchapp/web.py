@@ -1,4 +1,5 @@
-"""The Flask app: search page, article pages, help, error pages, and the JSON API.
+"""The Flask app: search page (with its timeline), co-occurrence page, article
+pages (with similar articles), help, error pages, and the JSON API.
 
 Pages are server-rendered without JavaScript: every facet value, sort order and
 page number is a real link that rewrites the query string, so history,
@@ -12,6 +13,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from datetime import date
+from math import ceil
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -21,10 +23,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, NotFound
 from whoosh.index import IndexError as WhooshIndexError
 
-from . import api
+from . import api, insights
 from .indexer import IndexerError
 from .schema import FACETS
-from .search import MAX_WINDOW, LiveIndex, QueryError, get_article, mark
+from .search import MAX_WINDOW, Filters, LiveIndex, QueryError, get_article, mark
 
 FACET_LABELS = {"outlet": "Media", "actor": "Aktor", "topic": "Topik"}
 SIDEBAR_ORDER = ("actor", "topic", "outlet")
@@ -37,6 +39,12 @@ HTTP_MESSAGES = {404: "Alamat ini tidak ada. Mungkin tautannya sudah usang atau 
                  405: "Halaman ini hanya bisa dibuka dengan GET."}
 DEFAULT_PER_PAGE = 10
 FACET_VISIBLE = 8
+INTERVAL_LABELS = {"day": "hari", "week": "minggu", "month": "bulan"}
+CHART_HEIGHT = 176  # px; x positions are percentages so the chart fills any width without scaling its text
+CHART_TOP, CHART_BOTTOM = 22, 26  # room for the scale label above and the date ticks below
+MAX_SERIES = 5  # lines drawn for selected actors (one colour class each)
+HEAT_LEVELS = 5
+COUNTS_ON_BARS = 12  # up to this many bars, each carries its count; beyond, the count is in its tooltip
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")
 
@@ -66,6 +74,7 @@ class SearchState:
     sort: str = "relevance"
     per_page: int = DEFAULT_PER_PAGE
     page: int = 1
+    required: tuple[str, ...] = ()  # `all_actor`: articles must name every one of these
 
     @classmethod
     def of(cls, result: dict, args: MultiDict) -> SearchState:
@@ -77,6 +86,20 @@ class SearchState:
             sort=result["sort"],
             per_page=result["per_page"],
             page=result["page"],
+            required=_clean(args.getlist("all_actor")),
+        )
+
+    @classmethod
+    def of_filters(cls, args: MultiDict) -> SearchState:
+        """The state of a page that shows a view of the result set, not a page of hits
+        (validated like a search: a bad date raises QueryError)."""
+        f = Filters.make(**api.filter_params(args))
+        return cls(
+            q=f.q,
+            filters={name: _clean(args.getlist(name)) for name in FACETS},
+            date_from=f.date_from.isoformat() if f.date_from else None,
+            date_to=f.date_to.isoformat() if f.date_to else None,
+            required=_clean(args.getlist("all_actor")),
         )
 
     @property
@@ -85,13 +108,19 @@ class SearchState:
 
     @property
     def has_filters(self) -> bool:
-        return any(self.filters.values()) or bool(self.date_from or self.date_to)
+        return any(self.filters.values()) or bool(self.required or self.date_from or self.date_to)
+
+    def filter_params(self) -> list[tuple[str, str]]:
+        """The pairs that select articles: what every view of the result set shares."""
+        pairs = [("q", self.q)] if self.q else []
+        pairs += [(name, v) for name in FACETS for v in self.filters.get(name, ())]
+        pairs += [("all_actor", v) for v in self.required]
+        pairs += [(k, v) for k, v in (("from", self.date_from), ("to", self.date_to)) if v]
+        return pairs
 
     def params(self) -> list[tuple[str, str]]:
         """Query-string pairs, defaults left out so URLs stay short and canonical."""
-        pairs = [("q", self.q)] if self.q else []
-        pairs += [(name, v) for name in FACETS for v in self.filters.get(name, ())]
-        pairs += [(k, v) for k, v in (("from", self.date_from), ("to", self.date_to)) if v]
+        pairs = self.filter_params()
         if self.sort != "relevance":
             pairs.append(("sort", self.sort))
         if self.per_page != DEFAULT_PER_PAGE:
@@ -121,7 +150,22 @@ class SearchState:
         return self.url(q=q)
 
     def without_filters(self) -> str:
-        return self.url(filters={}, date_from=None, date_to=None)
+        return self.url(filters={}, required=(), date_from=None, date_to=None)
+
+    def period_url(self, start: str, end: str) -> str:
+        """This search narrowed to a period, kept inside the dates already chosen."""
+        start = max(start, self.date_from) if self.date_from else start
+        end = min(end, self.date_to) if self.date_to else end
+        return self.url(date_from=start, date_to=end)
+
+    def with_all(self, *actors: str) -> str:
+        """This search keeping only articles that also name every one of `actors`."""
+        return self.url(required=tuple(dict.fromkeys((*self.required, *actors))))
+
+    def view_url(self, endpoint: str, **extra) -> str:
+        """The same articles on another page or API view (filters only, no sort or paging)."""
+        query = urlencode([*extra.items(), *self.filter_params()])
+        return url_for(endpoint) + (f"?{query}" if query else "")
 
     def without_dates(self) -> str:
         return self.url(date_from=None, date_to=None)
@@ -132,6 +176,10 @@ class SearchState:
             {"label": FACET_LABELS[name], "value": v, "remove": self.toggle(name, v)}
             for name in FACETS
             for v in self.filters.get(name, ())
+        ]
+        chips += [
+            {"label": "Menyebut", "value": v, "remove": self.url(required=tuple(r for r in self.required if r != v))}
+            for v in self.required
         ]
         if self.date_from:
             chips.append({"label": "Sejak", "value": long_date(self.date_from), "remove": self.url(date_from=None)})
@@ -166,11 +214,131 @@ def facet_groups(result: dict) -> list[dict]:
 
 
 def reading(result: dict) -> dict:
-    """How the query was read, for researchers: stems that differ from the word, and actor aliases."""
+    """How the query was searched: each word, its stem and the written forms of
+    that stem it matched in the corpus; prefix patterns; actor alias expansions."""
     searched = result.get("searched_as") or {}
-    stems = [(w["word"], w["stem"]) for w in searched.get("words", []) if w["stem"] and w["stem"] != w["word"].lower()]
-    aliases = [(a["alias"], a["actor"]) for a in searched.get("actors", [])]
-    return {"stems": list(dict.fromkeys(stems)), "aliases": list(dict.fromkeys(aliases))}
+    aliases = list(dict.fromkeys((a["alias"], a["actor"]) for a in searched.get("actors", [])))
+    alias_words = {part for alias, _actor in aliases for part in alias.lower().split()}
+    words, seen = [], set()
+    for w in searched.get("words", []):
+        key = (w["word"].lower(), w["stem"])
+        forms = list(w.get("forms") or [])
+        changed = bool(w["stem"]) and w["stem"] != w["word"].lower()
+        if key in seen or (not changed and not forms and key[0] in alias_words):
+            continue  # a name searched as an actor says it better below
+        seen.add(key)
+        words.append({"word": w["word"], "stem": w["stem"], "forms": forms, "changed": changed})
+    stems = [(w["word"], w["stem"]) for w in words if w["changed"]]
+    return {"words": words, "stems": stems, "aliases": aliases,
+            "shown": bool(stems or aliases or any(w["forms"] or not w["stem"] for w in words))}
+
+
+# --- views of the whole result set ------------------------------------------------
+
+
+def _pct(x: float) -> str:
+    return f"{x:.3f}".rstrip("0").rstrip(".") + "%"
+
+
+def _tick_label(start: date, interval: str, with_year: bool) -> str:
+    month = MONTHS[start.month - 1][:3]
+    if interval == "month":
+        return f"{month} {start.year}"
+    return f"{start.day} {month}" + (f" {start.year}" if with_year else "")
+
+
+def _period_label(start: str, end: str, interval: str) -> str:
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    if interval == "day":
+        return long_date(start, weekday=True)
+    if interval == "month":
+        return f"{MONTHS[first.month - 1]} {first.year}"
+    if first.month == last.month:
+        return f"{first.day}–{last.day} {MONTHS[first.month - 1][:3]} {first.year}"
+    head = f"{first.day} {MONTHS[first.month - 1][:3]}" + (f" {first.year}" if first.year != last.year else "")
+    return f"{head} – {short_date(end)}"
+
+
+def timeline_chart(tl: dict, state: SearchState) -> dict | None:
+    """SVG geometry of the timeline: bars (each a link to its period), date ticks,
+    and a line per compared actor. X is in percent, Y in px, so text never scales."""
+    buckets = tl["buckets"]
+    if len(buckets) < 2:
+        return None
+    n = len(buckets)
+    series = list(tl["series"].items())[:MAX_SERIES]
+    if len(series) == 1 and series[0][1] == [b["count"] for b in buckets]:
+        series = []  # one actor that every result names: its line would trace the bars
+    top = max(max(b["count"] for b in buckets), *(max(c, default=0) for _n, c in series), 1)
+    plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    base = CHART_TOP + plot
+    gap = 0.22 if n <= 40 else 0.12 if n <= 120 else 0.0
+    interval = tl["interval"]
+
+    def y(count: int) -> float:
+        return round(base - plot * count / top, 1)
+
+    bars = []
+    for i, b in enumerate(buckets):
+        height = 0 if not b["count"] else max(2.0, round(plot * b["count"] / top, 1))
+        label = _period_label(b["start"], b["end"], interval)
+        bars.append({
+            "x": _pct(100 * (i + gap / 2) / n), "width": _pct(100 * (1 - gap) / n),
+            "slot_x": _pct(100 * i / n), "slot_width": _pct(100 / n),
+            "y": round(base - height, 1), "height": height, "count": b["count"],
+            "title": f"{label}: {number(b['count'])} artikel",
+            "center": _pct(100 * (i + 0.5) / n), "label_y": round(base - height - 5, 1),
+            "href": state.period_url(b["start"], b["end"]) if b["count"] else None,
+        })
+    years = {b["start"][:4] for b in buckets}
+    inner = 2 if n >= 9 else 1 if n >= 3 else 0  # room for four labels even at phone width
+    spots = sorted({0, n - 1, *(round(k * (n - 1) / (inner + 1)) for k in range(1, inner + 1))})
+    ticks = []
+    for i in spots:
+        start = date.fromisoformat(buckets[i]["start"])
+        edge = i in (0, n - 1)
+        ticks.append({
+            "x": _pct(100 * (i + 0.5) / n), "text_x": "0%" if i == 0 else "100%" if i == n - 1 else _pct(100 * (i + 0.5) / n),
+            "anchor": "start" if i == 0 else "end" if i == n - 1 else "middle",
+            "label": _tick_label(start, interval, with_year=edge or len(years) > 1),
+        })
+    lines = []
+    for k, (name, counts) in enumerate(series):
+        points = [(_pct(100 * (i + 0.5) / n), y(c)) for i, c in enumerate(counts)]
+        lines.append({
+            "name": name, "cls": f"s{k}", "total": sum(counts), "points": points,
+            "segments": [(*points[i], *points[i + 1]) for i in range(len(points) - 1)],
+        })
+    return {
+        "height": CHART_HEIGHT, "base": base, "top_y": CHART_TOP, "mid_y": round(CHART_TOP + plot / 2, 1),
+        "top": top, "mid": top / 2, "bars": bars, "counts_shown": n <= COUNTS_ON_BARS, "ticks": ticks, "lines": lines,
+        "interval": INTERVAL_LABELS.get(interval, interval), "tick_y": base + 17, "undated": tl["undated"],
+        "label": f"Jumlah artikel per {INTERVAL_LABELS.get(interval, interval)}, "
+                 f"{short_date(buckets[0]['start'])} sampai {short_date(buckets[-1]['end'])}",
+    }
+
+
+def heatmap(co: dict, state: SearchState) -> dict:
+    """The co-occurrence matrix as table rows: each cell its count, a shade level
+    and a link to the articles naming both actors (the diagonal: the actor alone)."""
+    names = [a["value"] for a in co["actors"]]
+    off = [n for i, row in enumerate(co["matrix"]) for j, n in enumerate(row) if i != j]
+    peak = max(off, default=0) or 1
+    rows = []
+    for i, a in enumerate(names):
+        cells = []
+        for j, b in enumerate(names):
+            n = co["matrix"][i][j]
+            own = i == j
+            level = 0 if not n else HEAT_LEVELS if own else max(1, ceil(HEAT_LEVELS * n / peak))
+            cells.append({
+                "count": n, "own": own, "cls": "self" if own else f"h{level}",
+                "href": (state.with_all(a) if own else state.with_all(a, b)) if n else None,
+                "title": f"{a}: {number(n)} artikel" if own else f"{a} & {b}: {number(n)} artikel",
+            })
+        rows.append({"actor": a, "count": co["actors"][i]["count"], "href": state.with_all(a), "cells": cells})
+    pairs = [{**p, "href": state.with_all(p["a"], p["b"])} for p in co["pairs"]]
+    return {"names": names, "rows": rows, "pairs": pairs, "peak": peak, "total": co["total"]}
 
 
 def pages(result: dict) -> dict:
@@ -289,17 +457,32 @@ def create_app(test_config: dict | None = None) -> Flask:
             return redirect(url_for("search_page") + (f"?{urlencode(clean)}" if clean else ""))
         result = api.run_search(args)
         state = SearchState.of(result, args)
+        chart = timeline_chart(api.run_timeline(args), state) if result["total"] else None
         return render_template("search.html", result=result, state=state, pages=pages(result),
-                               facet_groups=facet_groups(result), reading=reading(result))
+                               facet_groups=facet_groups(result), reading=reading(result), chart=chart,
+                               export_cap=insights.EXPORT_CAP)
+
+    @app.get("/cooccurrence")
+    def cooccurrence_page():
+        args = request.args
+        if any(v == "" for _k, v in args.items(multi=True)):
+            clean = [(k, v) for k, v in args.items(multi=True) if v != ""]
+            return redirect(url_for("cooccurrence_page") + (f"?{urlencode(clean)}" if clean else ""))
+        state = SearchState.of_filters(args)
+        co = api.run_cooccurrence(args)
+        return render_template("cooccurrence.html", state=state, co=co, heat=heatmap(co, state),
+                               size=len(co["actors"]), export_cap=insights.EXPORT_CAP)
 
     @app.get("/article/<path:article_id>")
     def article_page(article_id: str):
         q = request.args.get("q", "")
-        article = get_article(api.live_index(), article_id, q)
+        live = api.live_index()
+        article = get_article(live, article_id, q)
         if article is None:
             raise NotFound(f"Tidak ada artikel dengan id “{article_id}”.")
         return render_template("article.html", article=article, back=SearchState(q=q), browse=SearchState(),
-                               paragraphs=paragraphs(article["body"], article["highlights"]))
+                               paragraphs=paragraphs(article["body"], article["highlights"]),
+                               similar=insights.similar(live, article_id) or [])
 
     @app.get("/help")
     def help_page():

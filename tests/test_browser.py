@@ -24,7 +24,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from searchapp.search import search
+from searchapp.search import LiveIndex, search
 from searchapp.web import create_app
 
 CHROMIUM = shutil.which("chromium")
@@ -201,3 +201,63 @@ def test_real_corpus_pages_at_both_widths(browser, clickid_index, tmp_path):
             navigate(browser, browser.find_element(By.CSS_SELECTOR, ".hit-title a").click)
             assert browser.find_elements(By.CSS_SELECTOR, ".body p")
             shot(browser, tmp_path, f"9-clickid-article-{name}")
+
+
+def test_timeline_and_cooccurrence_views_at_both_widths(browser, clickid_index, tmp_path):
+    """The views of a result set on the real slice: click a timeline bar, open the
+    co-occurrence tab, click a cell, open how the query matched, find similar articles."""
+    live = LiveIndex(clickid_index)
+    try:
+        a, b = [r["value"] for r in search(live)["facets"]["actor"]["results"][:2]]
+        with serving(clickid_index) as base:
+            for width, height, name in ((1280, 900, "desktop"), (390, 844, "phone")):
+                browser.set_window_size(width, height)
+                browser.get(base + "/?q=presiden")
+                assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+                chart = browser.find_element(By.CSS_SELECTOR, "svg.chart")
+                assert chart.is_displayed() and chart.size["width"] > 300
+                summary = browser.find_element(By.CSS_SELECTOR, "details.reading summary")
+                summary.click()  # how it matched opens in place
+                assert browser.find_element(By.CSS_SELECTOR, ".reading-detail").is_displayed()
+                shot(browser, tmp_path, f"10-timeline-{name}")
+
+                browser.set_window_size(width, height)
+                bar = max(browser.find_elements(By.CSS_SELECTOR, "svg.chart a"),
+                          key=lambda el: int(el.get_attribute("aria-label").split(": ")[1].split()[0].replace(".", "")))
+                expected = int(bar.get_attribute("aria-label").split(": ")[1].split()[0].replace(".", ""))
+                navigate(browser, bar.click)
+                assert "from=" in browser.current_url and "to=" in browser.current_url
+                assert count(browser) == expected
+
+                browser.get(base + "/?" + "&".join(f"actor={v.replace(' ', '+')}" for v in (a, b)))
+                assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart g.series")) == 2
+                shot(browser, tmp_path, f"11-timeline-compare-{name}")
+
+                browser.set_window_size(width, height)
+                browser.get(base + "/?q=presiden")
+                navigate(browser, browser.find_element(By.LINK_TEXT, "Aktor bersama").click)
+                assert "/cooccurrence?q=presiden" in browser.current_url
+                assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+                cells = browser.find_elements(By.CSS_SELECTOR, "table.heat td.h5 a, table.heat td.h4 a")
+                assert cells
+                shot(browser, tmp_path, f"12-cooccurrence-{name}")
+
+                browser.set_window_size(width, height)
+                cell = browser.find_elements(By.CSS_SELECTOR, "table.heat td.h5 a, table.heat td.h4 a")[0]
+                expected = int(cell.text.replace(".", ""))
+                browser.execute_script("arguments[0].scrollIntoView()", cell)
+                navigate(browser, cell.click)
+                assert browser.current_url.count("all_actor=") == 2
+                assert count(browser) == expected
+                assert [c.split(":")[0] for c in chips(browser)] == ["Menyebut", "Menyebut"]
+
+                navigate(browser, browser.find_element(By.CSS_SELECTOR, ".hit-title a").click)
+                similar = browser.find_elements(By.CSS_SELECTOR, "section.similar li a")
+                assert similar
+                shot(browser, tmp_path, f"13-similar-{name}")
+                browser.set_window_size(width, height)
+                title = similar[0].text
+                navigate(browser, similar[0].click)
+                assert browser.find_element(By.TAG_NAME, "h1").text == title or title.startswith("Tanpa judul")
+    finally:
+        live.close()
