@@ -41,7 +41,7 @@ def error_of(response, status: int, code: str) -> str:
 def test_openapi_document_is_valid(spec):
     validate_spec(spec)
     params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert params == {"q", "outlet", "actor", "topic", "from", "to", "sort", "page", "per_page"}
+    assert params == {"q", "outlet", "actor", "topic", "all_actor", "from", "to", "sort", "page", "per_page"}
     assert {"SearchResult", "Hit", "Facet", "Article", "Error"} <= set(spec["components"]["schemas"])
 
 
