@@ -16,6 +16,8 @@ from .actors import GazetteerError
 from .corpus import CorpusError
 from .search import LiveIndex, QueryError, mark, search, stats
 
+MAX_HEADER_BYTES = 16 * 1024  # waitress answers 431 above this
+MAX_BODY_BYTES = 64 * 1024  # and 413 above this: every route is a GET
 USER_ERRORS = (indexer.IndexerError, CorpusError, GazetteerError, QueryError, OSError)
 
 index_option = click.option(
@@ -195,15 +197,17 @@ def serve(corpus_paths, index_dir, host, port, threads, workers):
         _fail(exc)
     click.echo(f"serving on http://{host}:{sock.getsockname()[1]}/ with {workers} process(es) "
                f"(index {os.path.abspath(index_dir)})")
+    limits = dict(threads=threads, ident="searchapp", max_request_header_size=MAX_HEADER_BYTES,
+                  max_request_body_size=MAX_BODY_BYTES, channel_timeout=30)
     if workers == 1:
-        waitress_serve(create_app(config), sockets=[sock], threads=threads, ident="searchapp")
+        waitress_serve(create_app(config), sockets=[sock], **limits)
         return
     children = []
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:  # each process opens its own searcher after the fork
             try:
-                waitress_serve(create_app(config), sockets=[sock], threads=threads, ident="searchapp")
+                waitress_serve(create_app(config), sockets=[sock], **limits)
             finally:
                 os._exit(0)
         children.append(pid)

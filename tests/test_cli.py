@@ -114,3 +114,41 @@ def test_serve_answers_and_stops_on_sigterm(seed_index, workers):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) is not None
+
+
+def test_server_limits_and_proxy_headers(seed_index):
+    """Oversize headers → 431, oversize bodies → 413; X-Forwarded-* is not trusted."""
+    import http.client
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "searchapp", "serve", "--index", str(seed_index), "--port", "0"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        port = int(re.search(r":(\d+)/", proc.stdout.readline()).group(1))
+
+        def status(method, headers=None, body=None):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request(method, "/api/search?q=Taliban", body=body, headers=headers or {})
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            return resp.status, resp
+
+        assert status("GET", {"X-Big": "x" * 40_000})[0] == 431
+        assert status("POST", {"Content-Type": "text/plain"}, "x" * 200_000)[0] == 413
+        code, resp = status("GET", {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+        assert code == 200
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/?q=x", headers={"X-Forwarded-Host": "evil.example"})
+        page = conn.getresponse().read().decode()
+        assert "evil.example" not in page
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)

@@ -463,3 +463,15 @@ def test_search_state_urls(app):
         assert state.toggle("outlet", "O") == "/?q=a+%26+b&outlet=O&actor=X%2FY&actor=Z&from=2021-01-01&sort=oldest"
         assert SearchState().url() == "/"
         assert [o["label"] for o in SearchState().sort_options()] == ["Terbaru", "Terlama"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/article/../etc/passwd", "/article/..%2F..%2Fetc%2Fpasswd", "/article/%2e%2e%2fREADME.md",
+     "/article/004_bb470fe27ea90ed2%00", "/article/%00", "/api/articles/..%2Fsetup.cfg",
+     "/api/articles/004_bb470fe27ea90ed2%00.txt"],
+)
+def test_traversal_and_nul_ids_are_not_found(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert b"[metadata]" not in response.data and b"root:" not in response.data
