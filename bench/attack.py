@@ -51,12 +51,13 @@ def run(port: int, normal: list[str], clients: int, seconds: float, attackers: i
     deadline = time.perf_counter() + seconds
     lock = threading.Lock()
     lat: list[float] = []
-    counts = {"normal": 0, "attack": 0, "5xx": 0, "conn_errors": 0, "attack_4xx": 0}
+    counts = {"normal": 0, "attack": 0, "5xx": 0, "conn_errors": 0, "attack_4xx": 0, "attack_conn_errors": 0}
 
     def client(k: int, attacking: bool) -> None:
         rng = random.Random(k)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine, local = [], {"normal": 0, "attack": 0, "5xx": 0, "conn_errors": 0, "attack_4xx": 0}
+        mine, local = [], {"normal": 0, "attack": 0, "5xx": 0, "conn_errors": 0, "attack_4xx": 0,
+                           "attack_conn_errors": 0}
         while time.perf_counter() < deadline:
             path = rng.choice(ATTACKS) if attacking else rng.choice(normal)
             t0 = time.perf_counter()
@@ -65,7 +66,7 @@ def run(port: int, normal: list[str], clients: int, seconds: float, attackers: i
                 resp = conn.getresponse()
                 resp.read()
             except (OSError, http.client.HTTPException):
-                local["conn_errors"] += 1
+                local["attack_conn_errors" if attacking else "conn_errors"] += 1
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 continue
@@ -101,12 +102,13 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/searchapp-attack"))
+    ap.add_argument("--index", type=Path, help="an existing index of the same articles (else one is built)")
     args = ap.parse_args()
 
     records = common.load_records(args.corpus, args.limit)
     args.workdir.mkdir(parents=True, exist_ok=True)
     corpus = common.corpus_for(args.corpus, args.limit, args.workdir)
-    index_dir = args.workdir / "index"
+    index_dir = args.index or args.workdir / "index"
     if not (index_dir / "CURRENT").exists():
         common.run_rebuild(corpus, index_dir)
     queries = common.make_queries(records, common.index_facets(index_dir))
@@ -120,11 +122,11 @@ def main() -> None:
         proc.terminate()
         proc.wait(timeout=15)
     print(f"| run ({args.clients} clients, {args.seconds:g} s, {args.workers} serve processes) "
-          "| normal req/s | normal p50 | normal p99 | attack requests (4xx) | 5xx | connection errors |")
+          "| normal req/s | normal p50 | normal p99 | attack requests (4xx, dropped) | 5xx | normal connection errors |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for label, r in (("normal only", calm), (f"{args.clients // 2} of them attacking", storm)):
         print(f"| {label} | {r['normal_per_s']} | {r['p50_ms']} ms | {r['p99_ms']} ms | "
-              f"{r['attack']} ({r['attack_4xx']}) | {r['5xx']} | {r['conn_errors']} |")
+              f"{r['attack']} ({r['attack_4xx']}, {r['attack_conn_errors']}) | {r['5xx']} | {r['conn_errors']} |")
     ratio = storm["p99_ms"] / calm["p99_ms"] if calm["p99_ms"] else float("nan")
     print(f"\nnormal p99 under attack / without: {ratio:.2f}× (target ≤ 2×); 5xx total: {calm['5xx'] + storm['5xx']}")
     print(f"`{' '.join(sys.argv)}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")

@@ -35,6 +35,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -149,11 +150,15 @@ def start_server(index_dir: Path, threads: int, workers: int = 1) -> tuple[subpr
     port = common.free_port()
     cmd = [common.PYTHON, "-m", "searchapp", "serve", "--index", str(index_dir), "--host", "127.0.0.1",
            "--port", str(port), "--threads", str(threads), "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # stderr to a file, not a pipe: waitress logs a warning whenever requests queue up,
+    # and an unread pipe fills and freezes the server mid-benchmark
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"searchapp serve exited: {proc.stderr.read()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"searchapp serve exited: {log.read()[-2000:]}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             conn.request("GET", "/api/search?q=")
