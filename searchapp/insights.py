@@ -18,7 +18,7 @@ from itertools import combinations
 
 from whoosh import query as wq
 
-from .search import Filters, LiveIndex, QueryError, select
+from .search import Filters, LiveIndex, QueryError, select, stored_article
 
 MAX_SPAN_DAYS_FOR_DAYS = 62
 MAX_SPAN_DAYS_FOR_WEEKS = 730
@@ -115,12 +115,11 @@ def similar(index: LiveIndex, article_id: str, top: int = 5) -> list[dict] | Non
     """The articles most like this one by the key terms of its stemmed body."""
     with index._lock:
         gen = index.generation()
-        searcher = gen.searcher
-        docnum = searcher.document_number(id=article_id)
-        if docnum is None:
+        found = stored_article(gen, article_id)
+        if found is None:
             return None
-        body = searcher.stored_fields(docnum).get("body", "")
-        hits = searcher.more_like(docnum, "body", text=body, top=top, numterms=20)
+        docnum, fields = found
+        hits = gen.searcher.more_like(docnum, "body", text=fields.get("body", ""), top=top, numterms=20)
         return [
             {"id": h["id"], "title": h.get("title") or "", "outlet": (h.get("outlet") or [None])[0],
              "published": h["published"].date().isoformat() if h.get("published") else None,

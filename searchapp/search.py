@@ -265,8 +265,8 @@ def _positive_terms(q: wq.Query, reader) -> set[str]:
         if isinstance(node, wq.Not):
             return
         if node.is_leaf():
-            for field, text in node.existing_terms(reader, expand=True):
-                if field in EXACT or field in EXACT.values():
+            for fieldname, text in node.existing_terms(reader, expand=True):
+                if fieldname in EXACT or fieldname in EXACT.values():
                     found.add(text.decode("utf-8") if isinstance(text, bytes) else text)
             return
         for child in node.children():
@@ -522,15 +522,21 @@ def _hit(hit, terms: set[str], scored: bool) -> dict:
     }
 
 
+def stored_article(gen: _Generation, article_id: str) -> tuple[int, dict] | None:
+    """(document number, stored fields) of an article id, or None."""
+    docnum = gen.searcher.document_number(id=article_id)
+    return None if docnum is None else (docnum, gen.searcher.stored_fields(docnum))
+
+
 def get_article(index: LiveIndex, article_id: str, q: str = "") -> dict | None:
     """The whole stored article with the query's words marked, or None."""
     with index._lock:
         gen = index.generation()
         searcher = gen.searcher
-        docnum = searcher.document_number(id=article_id)
-        if docnum is None:
+        found = stored_article(gen, article_id)
+        if found is None:
             return None
-        fields = searcher.stored_fields(docnum)
+        _docnum, fields = found
         terms = set()
         if q.strip():
             try:

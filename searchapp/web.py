@@ -449,12 +449,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.filters.update(marked=marked, long_date=long_date, short_date=short_date, number=number, took=took)
     app.jinja_env.globals.update(title_html=title_html, safe_url=safe_url)
 
+    def without_empty(endpoint: str):
+        """A redirect to the same page without empty parameters, or None."""
+        pairs = list(request.args.items(multi=True))
+        if all(v != "" for _k, v in pairs):
+            return None
+        clean = [(k, v) for k, v in pairs if v != ""]
+        return redirect(url_for(endpoint) + (f"?{urlencode(clean)}" if clean else ""))
+
     @app.get("/")
     def search_page():
         args = request.args
-        if any(v == "" for _k, v in args.items(multi=True)):
-            clean = [(k, v) for k, v in args.items(multi=True) if v != ""]
-            return redirect(url_for("search_page") + (f"?{urlencode(clean)}" if clean else ""))
+        if redirected := without_empty("search_page"):
+            return redirected
         result = api.run_search(args)
         state = SearchState.of(result, args)
         chart = timeline_chart(api.run_timeline(args), state) if result["total"] else None
@@ -465,9 +472,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/cooccurrence")
     def cooccurrence_page():
         args = request.args
-        if any(v == "" for _k, v in args.items(multi=True)):
-            clean = [(k, v) for k, v in args.items(multi=True) if v != ""]
-            return redirect(url_for("cooccurrence_page") + (f"?{urlencode(clean)}" if clean else ""))
+        if redirected := without_empty("cooccurrence_page"):
+            return redirected
         state = SearchState.of_filters(args)
         co = api.run_cooccurrence(args)
         return render_template("cooccurrence.html", state=state, co=co, heat=heatmap(co, state),

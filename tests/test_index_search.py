@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 
 from searchapp import indexer
 from searchapp.search import LiveIndex, QueryError, get_article, mark, search, stats
 
-from .conftest import SEEDS, write_jsonl
+from .conftest import write_jsonl
 
 
 def ids(result):
