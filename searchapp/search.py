@@ -8,6 +8,7 @@ walk over stored fields.
 
 from __future__ import annotations
 
+import heapq
 import os
 import re
 import threading
@@ -18,7 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh import scoring, sorting, query as wq
+from whoosh import scoring, query as wq
 from whoosh.collectors import FilterCollector, TimeLimit
 
 from . import analysis, spelling
@@ -434,28 +435,24 @@ def search(
             facets[name] = _facet_counts(gen.facet_docs[name], base, f.selected[name])
 
         browse = f.browse
-        if sort == "relevance" and not browse:
-            sortedby = None
-        else:  # undated articles last in both directions
-            sortedby = sorting.MultiFacet([
-                sorting.FieldFacet("dated", reverse=True),
-                sorting.FieldFacet("published", reverse=sort != "oldest"),
-            ])
+        by_date = browse or sort != "relevance"
         start = (page - 1) * per_page
         hits = []
         if final:
-            collector = _BoundedFilter(searcher.collector(limit=start + per_page, sortedby=sortedby),
-                                       final, TIME_LIMIT)
-            try:
-                searcher.search_with_collector(base_query, collector)
-            except TimeLimit:
-                raise QueryError(
-                    f"the query took longer than {TIME_LIMIT:g} s and was stopped; use fewer or longer words"
-                ) from None
-            results = collector.results()
             terms = set() if browse else _positive_terms(parsed.query, searcher.reader())
-            for hit in results[start : start + per_page]:
-                hits.append(_hit(hit, terms, sortedby is None))
+            if by_date:
+                for docnum in _by_date(gen, final, newest=sort != "oldest", limit=start + per_page)[start:]:
+                    hits.append(_hit(searcher.stored_fields(docnum), terms, None))
+            else:
+                collector = _BoundedFilter(searcher.collector(limit=start + per_page), final, TIME_LIMIT)
+                try:
+                    searcher.search_with_collector(base_query, collector)
+                except TimeLimit:
+                    raise QueryError(
+                        f"the query took longer than {TIME_LIMIT:g} s and was stopped; use fewer or longer words"
+                    ) from None
+                for hit in collector.results()[start : start + per_page]:
+                    hits.append(_hit(hit.fields(), terms, hit.score))
         suggestion = None
         if not browse and len(final) < SUGGEST_BELOW:
             words = [w["word"] for w in parsed.words if w["stem"]]
@@ -511,12 +508,25 @@ def _article(fields: dict, terms: set[str]) -> dict:
     }
 
 
-def _hit(hit, terms: set[str], scored: bool) -> dict:
-    fields = hit.fields()
+def _by_date(gen: _Generation, docs: set[int], newest: bool, limit: int) -> list[int]:
+    """The first `limit` documents by publication day (undated last, then by
+    document number), from the cached day column: Whoosh's sorting collector
+    read two columns per document and took ~120 ms to order the whole corpus."""
+    days = gen.days()
+    sign = -1 if newest else 1
+
+    def key(d: int) -> tuple:
+        day = days[d]
+        return (1, 0, d) if day is None else (0, sign * day.toordinal(), d)
+
+    return heapq.nsmallest(limit, docs, key=key)
+
+
+def _hit(fields: dict, terms: set[str], score: float | None) -> dict:
     snippet, highlights = make_snippet(fields.get("body", ""), terms)
     return {
         **_article(fields, terms),
-        "score": round(hit.score, 4) if scored and hit.score is not None else None,
+        "score": round(score, 4) if score is not None else None,
         "snippet": snippet,
         "highlights": highlights,
     }
