@@ -84,6 +84,30 @@ def runner():
     return CliRunner()
 
 
+@pytest.fixture
+def live_from(tmp_path):
+    """Index records (dicts) into the test's tmp dir and open the live index."""
+    opened = []
+
+    def make(records: list[dict], name: str = "articles") -> LiveIndex:
+        corpus = write_jsonl(tmp_path / f"{name}.jsonl", records)
+        indexer.rebuild([corpus], tmp_path / f"{name}-index")
+        opened.append(LiveIndex(tmp_path / f"{name}-index"))
+        return opened[-1]
+
+    yield make
+    for live in opened:
+        live.close()
+
+
+def copy_seeds(directory: Path) -> Path:
+    """A corpus folder holding copies of the five seed articles."""
+    directory.mkdir()
+    for seed in SEEDS.glob("*.txt"):
+        (directory / seed.name).write_bytes(seed.read_bytes())
+    return directory
+
+
 def write_jsonl(path: Path, records: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
     return path

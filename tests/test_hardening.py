@@ -18,14 +18,11 @@ from whoosh.writing import SegmentWriter
 from searchapp import indexer
 from searchapp.search import LiveIndex, QueryError, search
 
-from .conftest import ROOT, SEEDS, write_jsonl
+from .conftest import ROOT, SEEDS, copy_seeds, write_jsonl
 
 
 def test_every_file_is_indexed_or_reported(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for seed in SEEDS.glob("*.txt"):
-        (corpus / seed.name).write_bytes(seed.read_bytes())
+    corpus = copy_seeds(tmp_path / "corpus")
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "binary.txt").write_bytes(os.urandom(2048) + b"\x00")
     (corpus / "latin1.txt").write_bytes("Berita tentang caf\xe9 di Bandung.".encode("latin-1"))

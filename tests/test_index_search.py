@@ -17,10 +17,9 @@ def ids(result):
 
 
 @pytest.fixture
-def tiny_index(tmp_path):
+def tiny_index(live_from):
     """Articles made for one fact each."""
-    corpus = write_jsonl(
-        tmp_path / "tiny.jsonl",
+    return live_from(
         [
             {"id": "serang", "title": "Kabar perbatasan", "body": "Kelompok bersenjata menyerang pos perbatasan pada malam hari.",
              "outlet": "kompas.com", "published": "2021-10-01"},
@@ -31,11 +30,6 @@ def tiny_index(tmp_path):
             {"id": "lama", "title": "Arsip lama", "body": "Tidak ada tanggal di sini tentang kopi.", "outlet": "tempo.co"},
         ],
     )
-    index_dir = tmp_path / "index"
-    indexer.rebuild([corpus], index_dir)
-    live = LiveIndex(index_dir)
-    yield live
-    live.close()
 
 
 def test_stemming_both_ways(tiny_index):

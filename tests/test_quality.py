@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from searchapp import analysis, indexer
-from searchapp.search import LiveIndex, QueryError, search
+from searchapp import analysis
+from searchapp.search import QueryError, search
 from searchapp.spelling import _distance
-
-from .conftest import write_jsonl
 
 
 @pytest.fixture
-def news(tmp_path):
-    corpus = write_jsonl(
-        tmp_path / "news.jsonl",
+def news(live_from):
+    return live_from(
         [
             {"id": "bekasi", "title": "Banjir melanda", "body": "Banjir merendam rumah warga Bekasi pada Senin pagi."},
             {"id": "bekas", "title": "Pasar loak", "body": "Pedagang menjual barang bekas di pasar loak."},
@@ -27,11 +24,6 @@ def news(tmp_path):
             {"id": "lower", "title": "Catatan", "body": "as roda kendaraan itu patah di jalan."},
         ],
     )
-    index_dir = tmp_path / "index"
-    indexer.rebuild([corpus], index_dir)
-    live = LiveIndex(index_dir)
-    yield live
-    live.close()
 
 
 def ids(result):

@@ -13,7 +13,7 @@ import pytest
 from searchapp import indexer
 from searchapp.search import LiveIndex, search
 
-from .conftest import ROOT, SEEDS, write_jsonl
+from .conftest import ROOT, SEEDS, copy_seeds, write_jsonl
 
 
 def builds(index_dir):
@@ -29,10 +29,7 @@ def test_switch_keeps_previous_and_removes_older(tmp_path):
 
 
 def test_broken_file_reported_rest_indexed(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for seed in SEEDS.glob("*.txt"):
-        (corpus / seed.name).write_bytes(seed.read_bytes())
+    corpus = copy_seeds(tmp_path / "corpus")
     (corpus / "broken.txt").write_bytes(b"\xff\xfe\x00\x00garbage")
     (corpus / "bad.jsonl").write_text('{"id": "ok", "body": "Isi berita."}\n{oops\n', "utf-8")
     report = indexer.rebuild([corpus], tmp_path / "index", procs=1)
