@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from itertools import combinations
 
-from whoosh import query as wq
-
+from .columns import UNDATED
 from .search import Filters, LiveIndex, QueryError, select, stored_article
 
 MAX_SPAN_DAYS_FOR_DAYS = 62
@@ -58,10 +57,11 @@ def timeline(index: LiveIndex, *, series_actors: list[str] | None = None, **filt
     with index._lock:
         gen = index.generation()
         sel = select(index, gen, f)
-        days = gen.days()
-        dated = [(d, days[d]) for d in sel.final if days[d] is not None]
-        actor_docs = {a: gen.facet_docs["actor"].get(a, frozenset()) for a in actors}
-    result = {"interval": None, "buckets": [], "total": len(sel.final), "undated": len(sel.final) - len(dated),
+        docs = sel.final
+        ordinals = gen.columns.days[docs]
+        dated = [(int(d), date.fromordinal(int(o))) for d, o in zip(docs, ordinals) if o != UNDATED]
+        actor_docs = {a: set(gen.columns.facets["actor"].docs(a).tolist()) for a in actors}
+    result = {"interval": None, "buckets": [], "total": len(docs), "undated": len(docs) - len(dated),
               "series": {a: [] for a in actors}}
     if not dated:
         return result
@@ -94,8 +94,8 @@ def cooccurrence(index: LiveIndex, *, size: int = COOCCURRENCE_ACTORS, **filters
     with index._lock:
         gen = index.generation()
         sel = select(index, gen, f)
-        doc_actors = gen.doc_actors()
-        lists = [doc_actors.get(d, ()) for d in sel.final]
+        actor = gen.columns.facets["actor"]
+        lists = [actor.values_of(d) for d in sel.final]
     single: Counter[str] = Counter()
     pairs: Counter[tuple[str, str]] = Counter()
     for names in lists:
@@ -104,7 +104,7 @@ def cooccurrence(index: LiveIndex, *, size: int = COOCCURRENCE_ACTORS, **filters
     top = [a for a, _n in single.most_common(size)]
     matrix = [[single[a] if a == b else pairs[tuple(sorted((a, b)))] for b in top] for a in top]
     return {
-        "total": len(sel.final),
+        "total": int(sel.final_mask.sum()),
         "actors": [{"value": a, "count": single[a]} for a in top],
         "matrix": matrix,
         "pairs": [{"a": a, "b": b, "count": n} for (a, b), n in pairs.most_common(size * 2)],
@@ -132,13 +132,9 @@ def _rows(index: LiveIndex, f: Filters, cap: int) -> Iterator[dict]:
     with index._lock:
         gen = index.generation()
         sel = select(index, gen, f)
-        if not sel.final:
-            return
-        query = sel.query if not isinstance(sel.query, wq.Every) else wq.Every()
-        results = gen.searcher.search(query, filter=sel.final, limit=cap)
         rows = []
-        for hit in results:
-            fields = hit.fields()
+        for docnum, _score in sel.ranked(gen, cap):
+            fields = gen.searcher.stored_fields(docnum)
             published = fields.get("published")
             rows.append({
                 "id": fields["id"],

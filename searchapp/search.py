@@ -8,24 +8,25 @@ walk over stored fields.
 
 from __future__ import annotations
 
-import heapq
 import os
 import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import scoring, query as wq
-from whoosh.collectors import FilterCollector, TimeLimit
 
-from . import analysis, spelling
+from . import analysis, columns, spelling
+from .columns import UNDATED, Columns
 from .actors import Gazetteer
 from .indexer import live_build, load_forms, load_gazetteer, load_names
 from .query import Parsed, QueryError, Weights, parse
+from .ranking import Match, Ranker, TooSlow
 from .schema import EXACT, FACETS
 
 SORTS = ("relevance", "newest", "oldest")
@@ -40,18 +41,15 @@ TERM_CACHE_IDS = 500_000  # document numbers held by the term → documents cach
 
 @dataclass
 class _Generation:
-    """One opened build: its searcher, parser and facet document sets."""
+    """One opened build: its searcher, columns and ranker."""
 
     key: tuple
     build: Path
     searcher: object
     gazetteer: Gazetteer
     names: dict[str, int]
-    facet_docs: dict[str, dict[str, frozenset[int]]]
-    all_docs: frozenset[int]
-    _days: list[date | None] | None = None
-    _term_docs: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
-    _cached_ids: int = 0
+    columns: Columns
+    ranker: Ranker
     _forms: dict[str, list[tuple[str, int]]] | None = None
 
     def forms(self, stem: str, limit: int = 8) -> list[str]:
@@ -65,79 +63,9 @@ class _Generation:
             self._forms = table
         return [w for w, _n in self._forms.get(stem, [])[:limit]]
 
-    _doc_actors: dict[int, tuple[str, ...]] | None = None
-
-    def term_docs(self, fieldname: str, text: str) -> frozenset[int]:
-        """The documents holding a term, cached for this build (oldest out
-        first once the sets hold TERM_CACHE_IDS document numbers)."""
-        key = (fieldname, text)
-        docs = self._term_docs.get(key)
-        if docs is None:
-            reader = self.searcher.reader()
-            docs = frozenset(reader.postings(fieldname, text).all_ids()) if (fieldname, text) in reader else frozenset()
-            self._cached_ids += len(docs)
-            while self._cached_ids > TERM_CACHE_IDS and self._term_docs:
-                self._cached_ids -= len(self._term_docs.pop(next(iter(self._term_docs))))
-            self._term_docs[key] = docs
-        return docs
-
-    def docs(self, node: wq.Query) -> frozenset[int] | set[int]:
-        """The documents a query matches, by set algebra over cached term
-        sets where it can (Whoosh walks every posting in Python each time)."""
-        if isinstance(node, wq.Term):
-            return self.term_docs(node.fieldname, node.text)
-        if isinstance(node, wq.Every):
-            return self.all_docs
-        if isinstance(node, wq.ConstantScoreQuery):
-            return self.docs(node.child)
-        if isinstance(node, wq.Or):
-            return frozenset().union(*(self.docs(c) for c in node.subqueries))
-        if isinstance(node, wq.And):
-            parts = sorted((self.docs(c) for c in node.subqueries), key=len)
-            return parts[0].intersection(*parts[1:]) if parts else frozenset()
-        if isinstance(node, wq.Not):
-            return self.all_docs - self.docs(node.query)
-        if isinstance(node, wq.AndNot):
-            return self.docs(node.a) - self.docs(node.b)
-        if isinstance(node, wq.AndMaybe):
-            return self.docs(node.a)
-        if isinstance(node, wq.DateRange) and node.fieldname == "published":
-            first = node.startdate.date() if node.startdate else date.min
-            last = node.enddate.date() if node.enddate else date.max
-            return frozenset(d for d, day in enumerate(self.days()) if day is not None and first <= day <= last)
-        return set(self.searcher.docs_for_query(node))
-
-    def days(self) -> list[date | None]:
-        """Publication day per document number, read once from the sortable column."""
-        if self._days is None:
-            reader = self.searcher.reader()
-            raw = reader.column_reader("published", translate=False)
-            dated = reader.column_reader("dated")
-            self._days = [
-                date.fromordinal(1 + raw[d] // 86_400_000_000) if dated[d] else None
-                for d in range(reader.doc_count_all())
-            ]
-        return self._days
-
-    def doc_actors(self) -> dict[int, tuple[str, ...]]:
-        """Actors per document number, inverted from the facet cache."""
-        if self._doc_actors is None:
-            lists: dict[int, list[str]] = {}
-            for actor, docs in self.facet_docs["actor"].items():
-                for d in docs:
-                    lists.setdefault(d, []).append(actor)
-            self._doc_actors = {d: tuple(v) for d, v in lists.items()}
-        return self._doc_actors
-
-
-def _facet_docs(reader) -> dict[str, dict[str, frozenset[int]]]:
-    table: dict[str, dict[str, frozenset[int]]] = {}
-    for name in FACETS:
-        values = {}
-        for term in reader.field_terms(name):
-            values[term] = frozenset(reader.postings(name, term).all_ids())
-        table[name] = values
-    return table
+    @property
+    def documents(self) -> int:
+        return int(self.columns.live.sum())
 
 
 class LiveIndex:
@@ -166,15 +94,15 @@ class LiveIndex:
         analysis.protect(gazetteer.protected_words())
         ix = whoosh_index.open_dir(str(build))
         searcher = ix.searcher(weighting=scoring.BM25F(B=self.weights.b, K1=self.weights.k1))
-        reader = searcher.reader()
+        cols = columns.load(searcher.reader())
         old, self._gen = self._gen, _Generation(
             key=key,
             build=build,
             searcher=searcher,
             gazetteer=gazetteer,
             names=load_names(build),
-            facet_docs=_facet_docs(reader),
-            all_docs=frozenset(reader.all_doc_ids()),
+            columns=cols,
+            ranker=Ranker(searcher, cols, k1=self.weights.k1, b=self.weights.b),
         )
         if old is not None:
             old.searcher.close()
@@ -196,34 +124,6 @@ def _toc_generation(build: Path) -> int:
 
 
 # --- parameters ---------------------------------------------------------------
-
-
-class _BoundedFilter(FilterCollector):
-    """Collects only the allowed documents and stops at a time limit.
-
-    Whoosh's TimeLimitCollector skips an inner filter's check and an outer
-    filter skips its clock, so both live here; a clock check is a call to
-    time.monotonic, no signal, so it is safe under waitress threads.
-    """
-
-    def __init__(self, child, allow: set[int], seconds: float):
-        super().__init__(child, allow=allow)
-        self.seconds = seconds
-        self.deadline = 0.0
-
-    def prepare(self, top_searcher, q, context):
-        super().prepare(top_searcher, q, context)
-        self.deadline = time.monotonic() + self.seconds
-
-    def collect_matches(self):
-        child, allow, offset = self.child, self._allow, self.offset
-        for i, sub_docnum in enumerate(child.matches()):
-            if not i & 255 and time.monotonic() >= self.deadline:
-                raise TimeLimit
-            if offset + sub_docnum in allow:
-                child.collect(sub_docnum)
-            else:
-                self.filtered_count += 1
 
 
 def _as_date(value, name: str) -> date | None:
@@ -328,12 +228,8 @@ def mark(text: str, marks: Sequence[Sequence[int]], before: str, after: str, esc
 # --- search -------------------------------------------------------------------
 
 
-def _date_query(date_from: date | None, date_to: date | None) -> wq.Query | None:
-    if not date_from and not date_to:
-        return None
-    start = datetime.combine(date_from, datetime.min.time()) if date_from else None
-    end = datetime.combine(date_to, datetime.min.time()) + timedelta(days=1, microseconds=-1) if date_to else None
-    return wq.DateRange("published", start, end)
+def _too_slow() -> QueryError:
+    return QueryError(f"the query took longer than {TIME_LIMIT:g} s and was stopped; use fewer or longer words")
 
 
 @dataclass
@@ -364,33 +260,53 @@ class Filters:
 
 @dataclass
 class Selection:
-    """The articles a Filters selects, with what facet counts need."""
+    """The articles a Filters selects, with what facet counts and ranking need."""
 
     parsed: Parsed
-    query: wq.Query  # the text query with the date range: what ranks
-    matched: frozenset[int] | set[int]  # text and dates, before facet filters
-    chosen: dict[str, frozenset[int]]  # per facet: the articles having a selected value
-    final: set[int]  # what the user sees
+    found: Match  # the text query: matched documents and their scores
+    matched: np.ndarray  # mask: text and dates, before facet filters
+    chosen: dict[str, np.ndarray]  # per facet: mask of the articles having a selected value
+    final_mask: np.ndarray  # what the user sees
+    deadline: float
+
+    @property
+    def final(self) -> np.ndarray:
+        """The document numbers the user sees, ascending."""
+        return np.flatnonzero(self.final_mask)
+
+    def ranked(self, gen: _Generation, limit: int) -> list[tuple[int, float]]:
+        """The best `limit` (document, score), best first."""
+        try:
+            return gen.ranker.top(self.found, self.final_mask, limit, self.deadline)
+        except TooSlow:
+            raise _too_slow() from None
 
 
 def select(index: LiveIndex, gen: _Generation, f: Filters) -> Selection:
     """Run the filters against one opened build (call under index._lock)."""
-    searcher = gen.searcher
-    parsed = parse(f.q, searcher.reader(), gen.gazetteer, index.weights, gen.names)
-    when = _date_query(f.date_from, f.date_to)
-    query = wq.And([parsed.query, when]) if when else parsed.query
-    matched = gen.docs(query)
+    deadline = time.monotonic() + TIME_LIMIT
+    parsed = parse(f.q, gen.searcher.reader(), gen.gazetteer, index.weights, gen.names)
+    try:
+        found = gen.ranker.match(parsed.query, deadline)
+    except TooSlow:
+        raise _too_slow() from None
+    cols = gen.columns
+    matched = found.mask
+    if f.date_from or f.date_to:
+        first = f.date_from.toordinal() if f.date_from else 1
+        last = f.date_to.toordinal() if f.date_to else date.max.toordinal()
+        matched = matched & (cols.days >= first) & (cols.days <= last) & (cols.days != UNDATED)
     for actor in f.required:  # like the text query: facet counts are taken within it
-        matched = matched & gen.facet_docs["actor"].get(actor, frozenset())
+        matched = matched & cols.mask(cols.facets["actor"].docs(actor))
     chosen = {
-        name: frozenset().union(*(gen.facet_docs[name].get(v, frozenset()) for v in values))
+        name: cols.mask(np.concatenate([cols.facets[name].docs(v) for v in values]))
         for name, values in f.selected.items()
         if values
     }
-    final = set(matched)
-    for docs in chosen.values():
-        final &= docs
-    return Selection(parsed, query, matched, chosen, final)
+    final = matched
+    for mask in chosen.values():
+        final = final & mask
+    return Selection(parsed, found, matched, chosen, final, deadline)
 
 
 def search(
@@ -425,36 +341,22 @@ def search(
         gen = index.generation()
         searcher = gen.searcher
         sel = select(index, gen, f)
-        parsed, base_query, final = sel.parsed, sel.query, sel.final
-        facets = {}
-        for name in FACETS:
-            base = set(sel.matched)
-            for other, docs in sel.chosen.items():
-                if other != name:
-                    base &= docs
-            facets[name] = _facet_counts(gen.facet_docs[name], base, f.selected[name])
-
+        parsed = sel.parsed
+        facets = _facets(gen, sel, f)
+        total = int(sel.final_mask.sum())
         browse = f.browse
-        by_date = browse or sort != "relevance"
         start = (page - 1) * per_page
         hits = []
-        if final:
+        if total:
             terms = set() if browse else _positive_terms(parsed.query, searcher.reader())
-            if by_date:
-                for docnum in _by_date(gen, final, newest=sort != "oldest", limit=start + per_page)[start:]:
+            if browse or sort != "relevance":
+                for docnum in _by_date(gen, sel.final, newest=sort != "oldest", limit=start + per_page)[start:]:
                     hits.append(_hit(searcher.stored_fields(docnum), terms, None))
             else:
-                collector = _BoundedFilter(searcher.collector(limit=start + per_page), final, TIME_LIMIT)
-                try:
-                    searcher.search_with_collector(base_query, collector)
-                except TimeLimit:
-                    raise QueryError(
-                        f"the query took longer than {TIME_LIMIT:g} s and was stopped; use fewer or longer words"
-                    ) from None
-                for hit in collector.results()[start : start + per_page]:
-                    hits.append(_hit(hit.fields(), terms, hit.score))
+                for docnum, score in sel.ranked(gen, start + per_page)[start:]:
+                    hits.append(_hit(searcher.stored_fields(docnum), terms, score))
         suggestion = None
-        if not browse and len(final) < SUGGEST_BELOW:
+        if not browse and total < SUGGEST_BELOW:
             words = [w["word"] for w in parsed.words if w["stem"]]
             suggestion = spelling.suggest(f.q, words, searcher.reader())
         searched_as = {
@@ -463,7 +365,7 @@ def search(
         }
     return {
         "query": f.q,
-        "total": len(final),
+        "total": total,
         "page": page,
         "per_page": per_page,
         "sort": sort,
@@ -477,17 +379,36 @@ def search(
     }
 
 
-def _facet_counts(values: dict[str, frozenset[int]], base: set[int], selected: list[str]) -> dict:
-    counts = [(v, len(base & docs)) for v, docs in values.items()]
-    counts = [(v, n) for v, n in counts if n or v in selected]
-    counts.sort(key=lambda vn: (-vn[1], vn[0].lower()))
-    shown = counts[:FACET_LIMIT]
-    shown += [(v, n) for v, n in counts[FACET_LIMIT:] if v in selected]
-    missing = [v for v in selected if v not in values]
+def _facets(gen: _Generation, sel: Selection, f: Filters) -> dict:
+    """Each facet's counts over the matches filtered by the other facets."""
+    out = {}
+    bases: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+    for name in FACETS:
+        others = tuple(o for o in sel.chosen if o != name)
+        if others not in bases:
+            mask = sel.matched
+            for other in others:
+                mask = mask & sel.chosen[other]
+            bases[others] = np.flatnonzero(mask), mask
+        docs, mask = bases[others]
+        facet = gen.columns.facets[name]
+        out[name] = _facet_counts(facet.values, facet.counts(docs, mask), f.selected[name])
+    return out
+
+
+def _facet_counts(values: list[str], counts: np.ndarray, selected: list[str]) -> dict:
+    shown_values = set(selected)
+    rows = [(values[i], int(counts[i])) for i in np.flatnonzero(counts)]
+    rows += [(v, 0) for v in dict.fromkeys(selected) if v in values and v not in {r[0] for r in rows}]
+    rows.sort(key=lambda vn: (-vn[1], vn[0].lower()))
+    shown = rows[:FACET_LIMIT]
+    shown += [(v, n) for v, n in rows[FACET_LIMIT:] if v in shown_values]
+    known = set(values)
+    missing = [v for v in selected if v not in known]
     return {
-        "results": [{"value": v, "count": n, "selected": v in selected} for v, n in shown]
+        "results": [{"value": v, "count": n, "selected": v in shown_values} for v, n in shown]
         + [{"value": v, "count": 0, "selected": True} for v in missing],
-        "truncated": len(counts) > FACET_LIMIT,
+        "truncated": len(rows) > FACET_LIMIT,
     }
 
 
@@ -508,18 +429,18 @@ def _article(fields: dict, terms: set[str]) -> dict:
     }
 
 
-def _by_date(gen: _Generation, docs: set[int], newest: bool, limit: int) -> list[int]:
+def _by_date(gen: _Generation, docs: np.ndarray, newest: bool, limit: int) -> list[int]:
     """The first `limit` documents by publication day (undated last, then by
-    document number), from the cached day column: Whoosh's sorting collector
-    read two columns per document and took ~120 ms to order the whole corpus."""
-    days = gen.days()
-    sign = -1 if newest else 1
-
-    def key(d: int) -> tuple:
-        day = days[d]
-        return (1, 0, d) if day is None else (0, sign * day.toordinal(), d)
-
-    return heapq.nsmallest(limit, docs, key=key)
+    document number), from the day column: Whoosh's sorting collector read two
+    columns per document and took ~120 ms to order the whole corpus."""
+    days = gen.columns.days[docs].astype(np.int64)
+    undated = days == UNDATED
+    key = np.where(undated, 1 << 40, -days if newest else days)
+    if len(docs) > limit:
+        kth = np.partition(key, limit - 1)[limit - 1]
+        keep = key <= kth
+        docs, key = docs[keep], key[keep]
+    return [int(d) for d in docs[np.lexsort((docs, key))][:limit]]
 
 
 def _hit(fields: dict, terms: set[str], score: float | None) -> dict:
@@ -571,13 +492,13 @@ def stats(index: LiveIndex) -> dict:
         size = sum(f.stat().st_size for f in build.rglob("*") if f.is_file())
         return {
             "index": str(build),
-            "documents": len(gen.all_docs),
+            "documents": gen.documents,
             "size_bytes": size,
             "facets": {
                 name: sorted(
-                    ({"value": v, "count": len(d)} for v, d in values.items() if d),
+                    ({"value": v, "count": int(n)} for v, n in zip(facet.values, np.diff(facet.value_ptr)) if n),
                     key=lambda r: (-r["count"], r["value"].lower()),
                 )
-                for name, values in gen.facet_docs.items()
+                for name, facet in gen.columns.facets.items()
             },
         }

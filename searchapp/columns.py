@@ -1,0 +1,172 @@
+"""Per-build numpy columns: which documents are live, their publication day,
+and their facet values.
+
+Read once when a build is opened and shared by the search, the facet counts,
+the date sort and the insights. Arrays instead of Python sets: a facet count is
+one `bincount`, a date sort one `lexsort`, and a process holds a few bytes per
+document instead of a set entry per document and value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.columns import EmptyColumnReader
+from whoosh.matching.wrappers import FilterMatcher
+
+from .schema import FACETS
+
+UNDATED = 0  # day ordinal of an article without a known date
+_MICROS_PER_DAY = 86_400_000_000
+
+
+def read_postings(leaf, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, term frequencies) of a term in one segment.
+
+    Reads Whoosh's W3 posting blocks whole (one unpickle per 128 postings)
+    instead of one matcher call per posting; deleted documents are left in
+    (the caller masks them with the live column).
+    """
+    if (fieldname, text) not in leaf:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    m = leaf.postings(fieldname, text)
+    if isinstance(m, FilterMatcher):  # it may have stepped past deleted documents
+        m = m.child
+        m.reset()
+    if not isinstance(m, W3LeafMatcher):  # inlined or foreign postings: walk them
+        ids, weights = [], []
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            m.next()
+        return np.array(ids, np.int64), np.array(weights, np.float64)
+    id_blocks, weight_blocks = [], []
+    while not m._atend:
+        if m._data is None:
+            m._read_data()
+        raw_ids, raw_weights = m._data[0], m._data[1]
+        ids = np.array(raw_ids, np.int64)
+        id_blocks.append(ids if m._byteids else np.cumsum(ids))
+        if raw_weights is None:
+            weight_blocks.append(np.ones(len(ids)))
+        elif isinstance(raw_weights, float):
+            weight_blocks.append(np.full(len(ids), raw_weights))
+        else:
+            weight_blocks.append(np.array(raw_weights, np.float64))
+        m._next_block()
+    return np.concatenate([np.empty(0, np.int64), *id_blocks]), np.concatenate([np.empty(0), *weight_blocks])
+
+
+def column_array(col, doccount: int) -> np.ndarray:
+    """A Whoosh numeric column reader's raw values in one read (its default
+    where it holds none)."""
+    if isinstance(col, EmptyColumnReader):
+        return np.full(doccount, col._default, np.uint64 if col._default > 2**62 else np.int64)
+    out = np.full(doccount, col._default, np.dtype(col._typecode))
+    raw = col._dbfile.get(col._basepos, col._count * col._fixedlen)
+    out[: col._count] = np.frombuffer(raw, ">" + col._typecode)
+    return out
+
+
+@dataclass
+class Facet:
+    """One facet's values and its (document, value) pairs, twice sorted."""
+
+    values: list[str]
+    index: dict[str, int]
+    by_value_docs: np.ndarray  # documents, grouped by value
+    value_ptr: np.ndarray  # value v's documents: by_value_docs[value_ptr[v]:value_ptr[v+1]]
+    by_doc_values: np.ndarray  # value ids, grouped by document
+    doc_ptr: np.ndarray  # document d's values: by_doc_values[doc_ptr[d]:doc_ptr[d+1]]
+
+    def docs(self, value: str) -> np.ndarray:
+        v = self.index.get(value)
+        if v is None:
+            return np.empty(0, np.int64)
+        return self.by_value_docs[self.value_ptr[v] : self.value_ptr[v + 1]]
+
+    def counts(self, docs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Documents per value among `docs` (sorted, = the True of `mask`).
+
+        Few documents: gather their values; many: filter every pair by the mask.
+        """
+        if len(docs) * 8 < len(mask):
+            starts, ends = self.doc_ptr[docs], self.doc_ptr[docs + 1]
+            lengths = ends - starts
+            offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+            values = self.by_doc_values[offsets + np.arange(offsets.size)]
+        else:
+            values = self.by_doc_values[mask[self._pair_docs]]
+        return np.bincount(values, minlength=len(self.values))
+
+    @property
+    def _pair_docs(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.doc_ptr) - 1), np.diff(self.doc_ptr))
+
+    def values_of(self, docnum: int) -> list[str]:
+        return [self.values[v] for v in self.by_doc_values[self.doc_ptr[docnum] : self.doc_ptr[docnum + 1]]]
+
+
+def _facet(reader, name: str, live: np.ndarray) -> Facet:
+    values = [v if isinstance(v, str) else v.decode("utf-8") for v in reader.field_terms(name)]
+    docs_parts, value_parts = [], []
+    for v, value in enumerate(values):
+        for leaf, base in reader.leaf_readers():
+            docs, _tf = read_postings(leaf, name, value)
+            docs_parts.append(docs + base)
+            value_parts.append(np.full(len(docs), v, np.int64))
+    docs = np.concatenate([np.empty(0, np.int64), *docs_parts])
+    vals = np.concatenate([np.empty(0, np.int64), *value_parts])
+    keep = live[docs]
+    docs, vals = docs[keep], vals[keep]
+    n = len(live)
+    by_value = np.lexsort((docs, vals))
+    by_doc = np.lexsort((vals, docs))
+    return Facet(
+        values=values,
+        index={v: i for i, v in enumerate(values)},
+        by_value_docs=docs[by_value],
+        value_ptr=np.concatenate(([0], np.cumsum(np.bincount(vals, minlength=len(values))))),
+        by_doc_values=vals[by_doc],
+        doc_ptr=np.concatenate(([0], np.cumsum(np.bincount(docs, minlength=n)))),
+    )
+
+
+@dataclass
+class Columns:
+    """The per-document arrays of one opened build."""
+
+    live: np.ndarray  # bool per document number: not deleted
+    days: np.ndarray  # int32 day ordinal per document, UNDATED if unknown
+    facets: dict[str, Facet]
+
+    @property
+    def size(self) -> int:
+        return len(self.live)
+
+    def mask(self, docs: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.size, bool)
+        out[docs] = True
+        return out
+
+
+def load(reader) -> Columns:
+    """The columns of an opened Whoosh reader (all its segments)."""
+    live_parts, day_parts = [], []
+    for leaf, _base in reader.leaf_readers():
+        live = np.ones(leaf.doc_count_all(), bool)
+        deleted = sorted(leaf.deleted_docs_set) if leaf.has_deletions() else []
+        live[deleted] = False
+        live_parts.append(live)
+        count = leaf.doc_count_all()
+        micros = column_array(leaf.column_reader("published", translate=False), count)
+        flags = column_array(leaf.column_reader("dated", translate=False), count)
+        from_column = leaf.schema["dated"].from_column_value  # NUMERIC columns hold shifted values
+        dated = np.isin(flags, [f for f in np.unique(flags) if from_column(int(f)) == 1])
+        days = micros // _MICROS_PER_DAY + 1  # DATETIME columns hold microseconds from 1 Jan year 1
+        day_parts.append(np.where(dated, days, UNDATED).astype(np.int32))
+    live = np.concatenate([np.zeros(0, bool), *live_parts])
+    days = np.concatenate([np.zeros(0, np.int32), *day_parts])
+    return Columns(live=live, days=days, facets={name: _facet(reader, name, live) for name in FACETS})
