@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.query.spans import SpanNear2
+from whoosh.query.spans import Span, SpanNear2, bisect_spans
 from whoosh.util.numeric import byte_to_length
 
-from .columns import UNDATED, Columns, column_array, read_postings
+from .columns import UNDATED, Columns, block_positions, column_array, read_postings
 
 CACHE_POSTINGS = 3_000_000  # postings kept in the term cache (8 bytes each: ~24 MB)
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], np.float64)
@@ -224,7 +224,7 @@ class Ranker:
         final = scores.copy()
         order = np.lexsort((docs, -(scores + bonus)))
         order = order[bonus[order] > 0]
-        checked, batch = 0, max(4 * limit, 64)
+        checked, batch = 0, limit + 10
         while checked < len(order):
             if time.monotonic() > deadline:
                 raise TooSlow
@@ -241,18 +241,45 @@ class Ranker:
         return final
 
     def _near(self, near: SpanNear2, docs: np.ndarray) -> list[int]:
-        """The documents among `docs` (sorted) where the span query matches."""
-        found = []
-        for sub, offset in self.searcher.leaf_searchers():
-            local = docs[(docs >= offset) & (docs < offset + sub.doc_count_all())] - offset
-            if not len(local):
-                continue
-            m = near.matcher(sub)
-            for d in local.tolist():
-                if not m.is_active():
+        """The documents among `docs` (sorted) where the span query matches,
+        from the positions of its terms in just those documents."""
+        positions = [self._positions(t.fieldname, t.text, docs) for t in near.qs]
+        return [
+            d for d in docs.tolist()
+            if all(d in p for p in positions) and _spans_near([p[d] for p in positions], near.slop, near.mindist)
+        ]
+
+    def _positions(self, fieldname: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
+        """A term's positions in the given documents (sorted ascending)."""
+        out = {}
+        for leaf, base in self.reader.leaf_readers():
+            local = docs[(docs >= base) & (docs < base + leaf.doc_count_all())] - base
+            if len(local) and (fieldname, text) in leaf:
+                for d, positions in block_positions(leaf, fieldname, text, local.tolist()):
+                    out[d + base] = positions
+        return out
+
+
+def _spans_near(positions: list[list[int]], slop: int, mindist: int) -> bool:
+    """Whoosh's unordered SpanNear2 test (SpanNear2Matcher._get_spans) on
+    position lists: spans of the first term grown by each next term within
+    `slop` positions."""
+    spans = [Span(p) for p in positions[0]]
+    for plist in positions[1:]:
+        others = [Span(p) for p in plist]
+        grown = set()
+        for a in spans:
+            j = bisect_spans(others, max(0, a.start - slop))
+            while j < len(others):
+                b = others[j]
+                j += 1
+                if b.end < a.start - slop:
+                    continue
+                if b.start > a.end + slop:
                     break
-                if m.id() < d:
-                    m.skip_to(d)
-                if m.is_active() and m.id() == d:
-                    found.append(d + offset)
-        return found
+                if mindist <= a.distance_to(b) <= slop:
+                    grown.add(a.to(b))
+        spans = sorted(grown)
+        if not spans:
+            return False
+    return True

@@ -129,3 +129,18 @@ def test_columns_read_days_and_deletions(clickid_live):
         if published:
             assert cols.days[d] == published.date().toordinal()
     assert cols.live.all() and cols.live.dtype == np.bool_
+
+
+@pytest.mark.parametrize("q", ["serangan", "presiden jokowi", "pemerintah daerah", "menyerang", "bekerja sama", "harga naik"])
+def test_highlights_from_the_forms_table_equal_the_full_analysis(clickid_live, q):
+    """The regex of written forms finds exactly the words the analyzer would."""
+    from searchapp.search import Highlighter, _positive_terms
+
+    gen = clickid_live.generation()
+    sel = select(clickid_live, gen, Filters.make(q))
+    terms = _positive_terms(sel.parsed.query, gen.searcher.reader())
+    fast, slow = gen.highlighter(terms), Highlighter(terms | {"0"})  # a non-word term forces the analysis
+    assert fast._regex is not None
+    for docnum, _score in sel.ranked(gen, 20):
+        body = gen.searcher.stored_fields(docnum)["body"]
+        assert fast.find(body) == slow.find(body) and fast.find(body)
