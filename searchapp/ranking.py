@@ -27,7 +27,7 @@ from whoosh.util.numeric import byte_to_length
 
 from .columns import UNDATED, Columns, block_positions, column_array, read_postings
 
-CACHE_POSTINGS = 3_000_000  # postings kept in the term cache (8 bytes each: ~24 MB)
+CACHE_POSTINGS = 8_000_000  # postings the term cache may hold (8 bytes each: at most ~64 MB)
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], np.float64)
 
 
