@@ -254,7 +254,7 @@ class Ranker:
         out = {}
         for leaf, base in self.reader.leaf_readers():
             local = docs[(docs >= base) & (docs < base + leaf.doc_count_all())] - base
-            if len(local) and (fieldname, text) in leaf:
+            if len(local):
                 for d, positions in block_positions(leaf, fieldname, text, local.tolist()):
                     out[d + base] = positions
         return out

@@ -176,6 +176,10 @@ def _positive_terms(q: wq.Query, reader) -> set[str]:
     def walk(node):
         if isinstance(node, wq.Not):
             return
+        if isinstance(node, wq.Term):  # no look-up: a term the index lacks marks nothing anyway
+            if node.fieldname in EXACT or node.fieldname in EXACT.values():
+                found.add(node.text)
+            return
         if node.is_leaf():
             for fieldname, text in node.existing_terms(reader, expand=True):
                 if fieldname in EXACT or fieldname in EXACT.values():
