@@ -9,97 +9,114 @@ document instead of a set entry per document and value.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import pickle
+import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate
+from io import BytesIO
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.columns import EmptyColumnReader
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
 from .schema import FACETS
 
 UNDATED = 0  # day ordinal of an article without a known date
 _MICROS_PER_DAY = 86_400_000_000
+_INT = struct.Struct("!i")  # Whoosh's StructFile.write_int
 
 
-def _matcher(leaf, fieldname: str, text):
-    """The raw posting matcher of a term in one segment, or None (one
-    term-dictionary look-up: each costs tens of microseconds in Whoosh)."""
-    try:
-        m = leaf.postings(fieldname, text)
-    except TermNotFound:
-        return None
-    if isinstance(m, FilterMatcher):  # it may have stepped past deleted documents
-        m = m.child
-        m.reset()
-    return m
+class TermBlocks:
+    """A term's posting blocks in one segment, read from its extent in the
+    postings file in one go. The layout is Whoosh's W3 codec's: a magic tag,
+    then per block a signed length (negative for the last), a pickled header
+    (count, last document, ...) and the pickled, maybe compressed, data.
+    Whoosh's own matcher unpickles each header from the file a few bytes at a
+    time and steps through postings one call each."""
+
+    def __init__(self, leaf, fieldname: str, text):
+        info = leaf.term_info(fieldname, text)  # TermNotFound if absent
+        self._postfile = leaf._terms._postfile
+        self._inlined = None
+        self.spans: list[tuple[int, int, bool]] = []  # (start, end, compressed) of each block's data
+        if info.is_inlined():  # a term so rare Whoosh keeps its postings in the dictionary
+            ids, weights, values = info.inlined_postings()
+            self._inlined = (np.array(ids, np.int64), weights, values)
+            self.lasts = np.array(ids[-1:], np.int64)
+            return
+        self.offset, length = info.extent()
+        if isinstance(length, tuple):  # W3TermInfo.from_bytes forgets to unpack it
+            (length,) = length
+        self._raw: bytes | None = self._postfile.get(self.offset, length)
+        raw = self._raw
+        if raw[:4] != WHOOSH3_HEADER_MAGIC:
+            raise ValueError(f"not a W3 posting list: {fieldname}:{text!r}")
+        stream, pos, lasts = BytesIO(raw), 4, []
+        while pos < len(raw):
+            (size,) = _INT.unpack_from(raw, pos)
+            stream.seek(pos + 4)
+            _count, last, _maxweight, compression, _minlength, _maxlength = pickle.load(stream)
+            end = pos + 4 + abs(size)
+            lasts.append(last)
+            self.spans.append((stream.tell(), end, bool(compression)))
+            if size < 0:
+                break
+            pos = end
+        self.lasts = np.array(lasts, np.int64)
+
+    def forget_bytes(self) -> TermBlocks:
+        """Keep only the block index; blocks are read again when decoded."""
+        self._raw = None
+        return self
+
+    def __len__(self) -> int:
+        return len(self.lasts)
+
+    def decode(self, b: int) -> tuple[np.ndarray, object, tuple]:
+        """(document numbers, weights as stored, values) of block `b`."""
+        if self._inlined is not None:
+            return self._inlined
+        start, end, compressed = self.spans[b]
+        data = self._raw[start:end] if self._raw is not None else self._postfile.get(self.offset + start, end - start)
+        ids, weights, values = pickle.loads(zlib.decompress(data) if compressed else data)
+        return np.cumsum(np.array(ids, np.int64)), weights, values
 
 
 def read_postings(leaf, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
-    """(document numbers, term frequencies) of a term in one segment.
-
-    Reads Whoosh's W3 posting blocks whole (one unpickle per 128 postings)
-    instead of one matcher call per posting; deleted documents are left in
-    (the caller masks them with the live column).
-    """
-    m = _matcher(leaf, fieldname, text)
-    if m is None:
-        return np.empty(0, np.int64), np.empty(0, np.float64)
-    if not isinstance(m, W3LeafMatcher):  # inlined or foreign postings: walk them
-        ids, weights = [], []
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
-            m.next()
-        return np.array(ids, np.int64), np.array(weights, np.float64)
-    id_blocks, weight_blocks = [], []
-    while not m._atend:
-        if m._data is None:
-            m._read_data()
-        raw_ids, raw_weights = m._data[0], m._data[1]
-        ids = np.array(raw_ids, np.int64)
-        id_blocks.append(ids if m._byteids else np.cumsum(ids))
-        if raw_weights is None:
+    """(document numbers, term frequencies) of a term in one segment, a block
+    at a time; deleted documents are left in (the caller masks them)."""
+    id_blocks, weight_blocks = [np.empty(0, np.int64)], [np.empty(0)]
+    try:
+        blocks = TermBlocks(leaf, fieldname, text)
+    except TermNotFound:
+        blocks = ()
+    for b in range(len(blocks)):
+        ids, weights, _values = blocks.decode(b)
+        id_blocks.append(ids)
+        if weights is None:
             weight_blocks.append(np.ones(len(ids)))
-        elif isinstance(raw_weights, float):
-            weight_blocks.append(np.full(len(ids), raw_weights))
+        elif isinstance(weights, float):
+            weight_blocks.append(np.full(len(ids), weights))
         else:
-            weight_blocks.append(np.array(raw_weights, np.float64))
-        m._next_block()
-    return np.concatenate([np.empty(0, np.int64), *id_blocks]), np.concatenate([np.empty(0), *weight_blocks])
+            weight_blocks.append(np.array(weights, np.float64))
+    return np.concatenate(id_blocks), np.concatenate(weight_blocks)
 
 
-def block_positions(leaf, fieldname: str, text, docs: list[int]) -> Iterator[tuple[int, list[int]]]:
-    """(document, positions) of a term for those of `docs` (ascending) that
-    hold it, decoding only the posting blocks they fall in (block headers
-    tell which) and finding each document by bisection, not by stepping."""
-    m = _matcher(leaf, fieldname, text)
-    if m is None:
-        return
-    if not isinstance(m, W3LeafMatcher):
-        for d in docs:
-            if m.is_active() and m.id() < d:
-                m.skip_to(d)
-            if m.is_active() and m.id() == d:
-                yield d, m.value_as("positions")
-        return
-    ids = None
-    for d in docs:
-        while not m._atend and m._maxid < d:
-            m._next_block()
-            ids = None
-        if m._atend:
-            return
-        if ids is None:
-            m._read_data()
-            ids = m._data[0] if m._byteids else list(accumulate(m._data[0]))
-        i = bisect_left(ids, d)
+def block_positions(blocks: TermBlocks, decode_positions, docs: list[int]) -> Iterator[tuple[int, list[int]]]:
+    """(document, positions) of the term for those of `docs` (ascending) that
+    hold it, decoding only the blocks they fall in."""
+    decoded: dict[int, tuple] = {}
+    for d, b in zip(docs, np.searchsorted(blocks.lasts, docs).tolist()):
+        if b >= len(blocks):
+            break
+        if b not in decoded:
+            decoded[b] = blocks.decode(b)
+        ids, _weights, values = decoded[b]
+        i = int(np.searchsorted(ids, d))
         if i < len(ids) and ids[i] == d:
-            yield d, m.format.decode_positions(m._data[2][i])
+            yield d, decode_positions(values[i])
 
 
 def column_array(col, doccount: int) -> np.ndarray:

@@ -23,11 +23,13 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.query.spans import Span, SpanNear2, bisect_spans
+from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from .columns import UNDATED, Columns, block_positions, column_array, read_postings
+from .columns import UNDATED, Columns, TermBlocks, block_positions, column_array, read_postings
 
-CACHE_POSTINGS = 8_000_000  # postings the term cache may hold (8 bytes each: at most ~64 MB)
+BLOCK_INDEX_TERMS = 4096  # terms whose block index is kept for proximity checks
+CACHE_POSTINGS = 16_000_000  # postings the term cache may hold (8 bytes each: at most ~128 MB)
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], np.float64)
 
 
@@ -58,6 +60,7 @@ class Ranker:
         self._lengths: dict[str, np.ndarray] = {}
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached = 0
+        self._block_index: OrderedDict[tuple[int, str, str], TermBlocks | None] = OrderedDict()
 
     # --- terms ------------------------------------------------------------------
 
@@ -144,13 +147,15 @@ class Ranker:
                     out.scores += found.scores * node.boost
             return out
         if isinstance(node, wq.And):
-            parts = [self._eval(c, deadline) for c in node.subqueries]
-            if not parts:
+            if not node.subqueries:
                 return self._empty()
-            mask = np.logical_and.reduce([p.mask for p in parts])
-            scores = np.sum([p.scores for p in parts], axis=0) * node.boost
-            scores[~mask] = 0
-            return Match(mask, scores)
+            out = self._eval(node.subqueries[0], deadline)
+            for child in node.subqueries[1:]:
+                found = self._eval(child, deadline)
+                out.mask &= found.mask
+                out.scores += found.scores
+            out.scores *= out.mask * node.boost
+            return out
         if isinstance(node, wq.AndMaybe):
             a, b = self._eval(node.a, deadline), self._eval(node.b, deadline)
             return Match(a.mask, a.scores + b.scores * a.mask)
@@ -252,12 +257,27 @@ class Ranker:
     def _positions(self, fieldname: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
         """A term's positions in the given documents (sorted ascending)."""
         out = {}
-        for leaf, base in self.reader.leaf_readers():
+        for i, (leaf, base) in enumerate(self.reader.leaf_readers()):
             local = docs[(docs >= base) & (docs < base + leaf.doc_count_all())] - base
-            if len(local):
-                for d, positions in block_positions(leaf, fieldname, text, local.tolist()):
+            blocks = self._term_blocks(i, leaf, fieldname, text) if len(local) else None
+            if blocks is not None:
+                decode = leaf.schema[fieldname].format.decode_positions
+                for d, positions in block_positions(blocks, decode, local.tolist()):
                     out[d + base] = positions
         return out
+
+    def _term_blocks(self, i: int, leaf, fieldname: str, text: str) -> TermBlocks | None:
+        """The block index of a term in segment i, cached (a few bytes per block)."""
+        key = (i, fieldname, text)
+        if key not in self._block_index:
+            try:
+                self._block_index[key] = TermBlocks(leaf, fieldname, text).forget_bytes()
+            except TermNotFound:
+                self._block_index[key] = None
+            if len(self._block_index) > BLOCK_INDEX_TERMS:
+                self._block_index.popitem(last=False)
+        self._block_index.move_to_end(key)
+        return self._block_index[key]
 
 
 def _spans_near(positions: list[list[int]], slop: int, mindist: int) -> bool:
