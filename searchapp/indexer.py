@@ -40,7 +40,7 @@ from . import analysis, corpus, topics
 from .actors import Gazetteer
 from .corpus import Article, Skipped
 from .schema import LEAD_TERMS, build_schema
-from .segments import SegmentSeries, untrimmed_heap
+from .segments import SegmentSeries
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"
@@ -342,11 +342,9 @@ def _rebuild_serial(ix, build_dir: Path, items: Iterable, actor_files: list[str]
     _init_worker(actor_files)
     writer = ix.writer()
     try:
-        with untrimmed_heap():
-            series = SegmentSeries(ix, SEGMENT_BYTES)
-            _add(series.add_document, (prepare_or_skip(i) for i in items), report, progress)
-            segments = series.finish()
-        _commit_segments(writer, build_dir, segments, _names, _forms)
+        series = SegmentSeries(ix, SEGMENT_BYTES)
+        _add(series.add_document, (prepare_or_skip(i) for i in items), report, progress)
+        _commit_segments(writer, build_dir, series.finish(), _names, _forms)
     except BaseException:
         writer.cancel()
         raise
@@ -379,20 +377,18 @@ def _segment_worker(build_dir: str, actor_files: list[str], jobs, results) -> No
     _die_with_parent()
     try:
         _init_worker(actor_files)
-        with untrimmed_heap():
-            series = SegmentSeries(whoosh_index.open_dir(build_dir), SEGMENT_BYTES)
-            while (batch := jobs.get()) is not None:
-                added, skipped = 0, []
-                for item in batch:
-                    if isinstance(item, Skipped):
-                        skipped.append(item)
-                    else:
-                        doc = prepare(item)
-                        series.add_document(**{k: v for k, v in doc.items() if v is not None})
-                        added += 1
-                results.put(("batch", added, skipped))
-            segments = series.finish()
-        results.put(("done", segments, (_names, _forms, analysis.export_stem_cache())))
+        series = SegmentSeries(whoosh_index.open_dir(build_dir), SEGMENT_BYTES)
+        while (batch := jobs.get()) is not None:
+            added, skipped = 0, []
+            for item in batch:
+                if isinstance(item, Skipped):
+                    skipped.append(item)
+                else:
+                    doc = prepare(item)
+                    series.add_document(**{k: v for k, v in doc.items() if v is not None})
+                    added += 1
+            results.put(("batch", added, skipped))
+        results.put(("done", series.finish(), (_names, _forms, analysis.export_stem_cache())))
     except BaseException as exc:  # reported to the parent, which fails the build
         results.put(("error", f"{type(exc).__name__}: {exc}", None))
 

@@ -14,20 +14,19 @@ stored fields, lengths, columns); `add` keeps the stock writer.
 
 from __future__ import annotations
 
-import ctypes
+import copy
 import zlib
 from array import array
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter
 from pickle import dumps
 from typing import Any
 
+from whoosh import formats
 from whoosh.codec.base import Segment
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
 from whoosh.fields import Schema
-from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.index import FileIndex
-from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -35,30 +34,56 @@ from whoosh.writing import SegmentWriter
 # posting, or all of them joined when the format's values have a fixed size).
 Postings = tuple[array, array, "list[bytes] | bytearray"]
 
-_M_TRIM_THRESHOLD = -1
-_GLIBC_TRIM_DEFAULT = 128 * 1024
+_FREQ_BYTES = [pack_uint(n) for n in range(256)]
+_ONE_POSITION: dict[int, bytes] = {}
 
 
-@contextmanager
-def untrimmed_heap() -> Iterator[None]:
-    """Let glibc keep freed heap memory while segments are written.
+def _positions_bytes(poslist: list[int]) -> bytes:
+    """formats.Positions.encode, with the pickle of a single position cached.
 
-    zlib allocates ~270 KB of state per compress call; with the default trim
-    threshold glibc can hand it back to the kernel each time and fault it in
-    again, so compressing one small block costs ~55 µs instead of ~4 µs (and
-    Whoosh compresses every posting block and every document's stored fields).
-    The compressed bytes are the same either way.
+    Always a new bytes object: pickle writes a repeated object as a
+    back-reference, and the blocks would no longer be Whoosh's bytes.
     """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc
-        yield
-        return
-    mallopt(_M_TRIM_THRESHOLD, 256 << 20)
-    try:
-        yield
-    finally:
-        mallopt(_M_TRIM_THRESHOLD, _GLIBC_TRIM_DEFAULT)
+    if len(poslist) == 1:
+        pos = poslist[0]
+        pickled = _ONE_POSITION.get(pos)
+        if pickled is None:
+            pickled = _ONE_POSITION[pos] = dumps([pos], 2)
+        return _FREQ_BYTES[1] + pickled
+    deltas = [poslist[0]]
+    deltas += [b - a for a, b in zip(poslist, poslist[1:])]
+    return pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
+class _TermListPositions(formats.Positions):
+    """Positions.word_values for a field given as a list of index terms (what
+    the indexer passes), without a Token object per word."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        if not isinstance(value, (list, tuple)):
+            return super().word_values(value, analyzer, **kwargs)
+        poses: dict[str, list[int]] = {}
+        for pos, text in enumerate(value):
+            lst = poses.get(text)
+            if lst is None:
+                poses[text] = [pos]
+            else:
+                lst.append(pos)
+        fb = self.field_boost
+        return [(w, len(lst), len(lst) * fb, _positions_bytes(lst)) for w, lst in poses.items()]
+
+
+class _TermListFrequency(formats.Frequency):
+    """Frequency.word_values for a field given as a list of terms."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        if not isinstance(value, (list, tuple)):
+            return super().word_values(value, analyzer, **kwargs)
+        fb = self.field_boost
+        return [(w, n, n * fb, _FREQ_BYTES[n] if n < 256 else pack_uint(n)) for w, n in Counter(value).items()]
+
+
+_FAST_FORMATS = {formats.Positions: _TermListPositions, formats.Frequency: _TermListFrequency}
 
 
 class TermPool:
@@ -114,10 +139,20 @@ class LeanSegmentWriter(SegmentWriter):
         codec = self.codec
         if not isinstance(codec, W3Codec) or codec._inlinelimit > 1:
             raise TypeError(f"LeanSegmentWriter writes the W3 codec without inlined postings, not {codec!r}")
+        # Index with a copy of the schema whose list-valued text formats skip
+        # Token objects; the table of contents gets the schema as it was.
+        self._toc_schema = self.schema
+        self.schema = copy.deepcopy(self.schema)
         for name, field in self.schema.items():
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r}: vectors and spelling fields are not supported")
+            if type(field.format) in _FAST_FORMATS:
+                field.format.__class__ = _FAST_FORMATS[type(field.format)]
         self.pool = TermPool(self.schema)
+
+    def _commit_toc(self, segments: list[Segment]) -> None:
+        self.schema = self._toc_schema
+        super()._commit_toc(segments)
 
     def _flush_segment(self) -> None:
         """What SegmentWriter._flush_segment writes, term by term."""
@@ -153,12 +188,11 @@ class _TermWriter:
         self.compression = codec._compression
         self.fixed_size = fixed_size
         self.lengths = lengths
+        self.offset = postfile.tell()
 
     def write(self, ids: array, weights: array, values: list[bytes] | bytearray) -> bytes:
         """Write one term's postings; returns its term info bytes."""
-        postfile = self.postfile
-        start = postfile.tell()
-        postfile.write(WHOOSH3_HEADER_MAGIC)
+        parts = [WHOOSH3_HEADER_MAGIC]
         lengths = self.lengths
         fixed = self.fixed_size
         limit = self.blocklimit
@@ -200,11 +234,15 @@ class _TermWriter:
             info = dumps((j - i, block_ids[-1], block_max_weight, self.compression,
                           length_to_byte(block_min), length_to_byte(block_max)), 2)
             size = len(info) + len(data)
-            postfile.write(pack_int(-size if j == n else size) + info + data)
+            parts += (pack_int(-size if j == n else size), info, data)
+        chunk = b"".join(parts)
+        self.postfile.write(chunk)
+        start = self.offset
+        self.offset += len(chunk)
         return W3TermInfo._struct.pack(
             0, total_weight, n, 0 if min_len is None else length_to_byte(min_len), length_to_byte(max_len),
             max_weight, ids[0], ids[-1],
-        ) + pack_long(start) + pack_int(postfile.tell() - start)
+        ) + pack_long(start) + pack_int(len(chunk))
 
 
 class SegmentSeries:
