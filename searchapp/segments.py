@@ -36,6 +36,15 @@ Postings = tuple[array, array, "list[bytes] | bytearray"]
 
 _FREQ_BYTES = [pack_uint(n) for n in range(256)]
 _ONE_POSITION: dict[int, bytes] = {}
+_LENGTH_BYTE: dict[int | None, int] = {}
+
+
+def _length_byte(length: int | None) -> int:
+    """length_to_byte (a bisect in Python), memoised: lengths here are few."""
+    byte = _LENGTH_BYTE.get(length)
+    if byte is None:
+        byte = _LENGTH_BYTE[length] = length_to_byte(length)
+    return byte
 
 
 def _positions_bytes(poslist: list[int]) -> bytes:
@@ -204,8 +213,9 @@ class _TermWriter:
         for i in range(0, n, limit):
             j = min(i + limit, n)
             block_ids = ids[i:j]
-            block_weights = array("f", weights[i:j])
-            block_max_weight = max(0, max(weights[i:j]))
+            raw_weights = weights[i:j]
+            block_weights = array("f", raw_weights)
+            block_max_weight = max(0, max(raw_weights))
             lens = [x for x in map(lengths.__getitem__, block_ids) if x] if lengths is not None else ()
             block_min = min(lens) if lens else None
             block_max = max(lens) if lens else 0
@@ -232,7 +242,7 @@ class _TermWriter:
             if self.compression:
                 data = zlib.compress(data, self.compression)
             info = dumps((j - i, block_ids[-1], block_max_weight, self.compression,
-                          length_to_byte(block_min), length_to_byte(block_max)), 2)
+                          _length_byte(block_min), _length_byte(block_max)), 2)
             size = len(info) + len(data)
             parts += (pack_int(-size if j == n else size), info, data)
         chunk = b"".join(parts)
@@ -240,7 +250,7 @@ class _TermWriter:
         start = self.offset
         self.offset += len(chunk)
         return W3TermInfo._struct.pack(
-            0, total_weight, n, 0 if min_len is None else length_to_byte(min_len), length_to_byte(max_len),
+            0, total_weight, n, 0 if min_len is None else _length_byte(min_len), _length_byte(max_len),
             max_weight, ids[0], ids[-1],
         ) + pack_long(start) + pack_int(len(chunk))
 
