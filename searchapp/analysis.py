@@ -70,6 +70,55 @@ def protect(words: Iterable[str]) -> None:
             _stem_cache.pop(word, None)
 
 
+_REGEX_SPECIAL = re.compile(r"[.^$*+?{}\[\]\\|()]")
+
+
+class _SastrawiRe:
+    """The two `re` functions Sastrawi calls, with the same results, faster.
+
+    Sastrawi calls re.match/re.sub with ~80 fixed patterns, and re.sub with
+    each candidate stem as a pattern (to cut it out of the word). Those
+    one-off patterns flush the fixed ones out of re's 512-entry cache, so
+    Sastrawi spent much of its ~0.3 ms a word recompiling regexes. Here the
+    fixed patterns are compiled once, and a pattern without regex syntax (a
+    stem: letters and hyphens) is cut with str.replace, which does the same.
+    """
+
+    def __init__(self) -> None:
+        self._compiled: dict[tuple[str, int], re.Pattern] = {}
+
+    def _pattern(self, pattern: str, flags: int) -> re.Pattern:
+        key = (pattern, flags)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = re.compile(pattern, flags)
+        return compiled
+
+    def match(self, pattern: str, string: str, flags: int = 0) -> re.Match | None:
+        return self._pattern(pattern, flags).match(string)
+
+    def sub(self, pattern: str, repl: str, string: str, count: int = 0, flags: int = 0) -> str:
+        if not flags and "\\" not in repl and not _REGEX_SPECIAL.search(pattern):
+            return string.replace(pattern, repl, count or -1)
+        return self._pattern(pattern, flags).sub(repl, string, count)
+
+    def __getattr__(self, name: str):
+        return getattr(re, name)  # flags and anything else: the real module's
+
+
+def _speed_up_sastrawi(stemmer) -> None:
+    """Same stems, about half the time: the regex shim above in every Sastrawi
+    module, and the dictionary lookup (~4 per visitor step) as a bare dict
+    membership test."""
+    import sys
+
+    fast_re = _SastrawiRe()
+    for name, module in list(sys.modules.items()):
+        if name.startswith("Sastrawi.") and getattr(module, "re", None) is re:
+            module.re = fast_re
+    stemmer.dictionary.contains = stemmer.dictionary.words.__contains__
+
+
 def _sastrawi():
     global _stemmer
     if _stemmer is None:
@@ -77,6 +126,7 @@ def _sastrawi():
 
         # The uncached inner stemmer: our own dict cache sits in front of it.
         _stemmer = StemmerFactory().create_stemmer().delegatedStemmer
+        _speed_up_sastrawi(_stemmer)
     return _stemmer
 
 

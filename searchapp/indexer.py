@@ -35,12 +35,12 @@ from itertools import islice
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
 
 from . import analysis, corpus, topics
 from .actors import Gazetteer
 from .corpus import Article, Skipped
 from .schema import LEAD_TERMS, build_schema
+from .segments import SegmentSeries
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"
@@ -53,6 +53,7 @@ FORMS = "forms.tsv"
 STEMS = "stems.tsv"
 BATCH = 64
 PARALLEL_MIN_FILES_BYTES = 2_000_000
+SEGMENT_BYTES = 160_000_000  # postings a rebuild process holds before it writes a segment
 
 Progress = Callable[[int], None]
 
@@ -300,9 +301,8 @@ def count_articles(paths: Iterable[str | os.PathLike]) -> int:
     return total
 
 
-def _add(writer, docs: Iterable[dict | Skipped], report: BuildReport, progress: Progress | None,
-         update: bool) -> None:
-    add = writer.update_document if update else writer.add_document
+def _add(add: Callable[..., None], docs: Iterable[dict | Skipped], report: BuildReport,
+         progress: Progress | None) -> None:
     for doc in docs:
         if isinstance(doc, Skipped):
             report.skipped.append(doc)
@@ -313,17 +313,41 @@ def _add(writer, docs: Iterable[dict | Skipped], report: BuildReport, progress: 
             progress(1)
 
 
-def _write_serial(writer, build_dir: Path, items: Iterable, actor_files: list[str], report: BuildReport,
-                  progress: Progress | None, update: bool) -> None:
-    """Analyse and write in this process (small corpora, and `add`)."""
+def _update_serial(writer, build_dir: Path, items: Iterable, actor_files: list[str], report: BuildReport,
+                   progress: Progress | None) -> None:
+    """Analyse and add or replace articles with Whoosh's own writer (`add`)."""
     _init_worker(actor_files)
     try:
-        _add(writer, (prepare_or_skip(i) for i in items), report, progress, update=update)
+        _add(writer.update_document, (prepare_or_skip(i) for i in items), report, progress)
     except BaseException:
         writer.cancel()
         raise
     _write_names(build_dir, _names, _forms)
     writer.commit()
+
+
+def _commit_segments(writer, build_dir: Path, segments: list, names: Counter[str],
+                     forms: Counter[tuple[str, str]]) -> None:
+    """List the new segments in the table of contents; `writer` (opened on the
+    fresh build) holds the lock and writes nothing of its own."""
+    writer._close_segment()
+    _write_names(build_dir, names, forms)
+    writer._commit_toc(segments)
+    writer._finish()
+
+
+def _rebuild_serial(ix, build_dir: Path, items: Iterable, actor_files: list[str], report: BuildReport,
+                    progress: Progress | None) -> None:
+    """Analyse and write a rebuild in this process (small corpora)."""
+    _init_worker(actor_files)
+    writer = ix.writer()
+    try:
+        series = SegmentSeries(ix, SEGMENT_BYTES)
+        _add(series.add_document, (prepare_or_skip(i) for i in items), report, progress)
+        _commit_segments(writer, build_dir, series.finish(), _names, _forms)
+    except BaseException:
+        writer.cancel()
+        raise
 
 
 def _dedupe(items: Iterable[Article | Skipped]) -> Iterator[Article | Skipped]:
@@ -349,11 +373,11 @@ def _die_with_parent() -> None:
 
 
 def _segment_worker(build_dir: str, actor_files: list[str], jobs, results) -> None:
-    """A worker process: analyse batches and write them into its own segment."""
+    """A worker process: analyse batches and write them into its own segments."""
     _die_with_parent()
     try:
         _init_worker(actor_files)
-        writer = SegmentWriter(whoosh_index.open_dir(build_dir), _lk=False, limitmb=128)
+        series = SegmentSeries(whoosh_index.open_dir(build_dir), SEGMENT_BYTES)
         while (batch := jobs.get()) is not None:
             added, skipped = 0, []
             for item in batch:
@@ -361,15 +385,10 @@ def _segment_worker(build_dir: str, actor_files: list[str], jobs, results) -> No
                     skipped.append(item)
                 else:
                     doc = prepare(item)
-                    writer.add_document(**{k: v for k, v in doc.items() if v is not None})
+                    series.add_document(**{k: v for k, v in doc.items() if v is not None})
                     added += 1
             results.put(("batch", added, skipped))
-        if writer._added:
-            segment = writer._finalize_segment()
-        else:
-            writer._close_segment()
-            segment = None
-        results.put(("done", segment, (_names, _forms, analysis.export_stem_cache())))
+        results.put(("done", series.finish(), (_names, _forms, analysis.export_stem_cache())))
     except BaseException as exc:  # reported to the parent, which fails the build
         results.put(("error", f"{type(exc).__name__}: {exc}", None))
 
@@ -425,8 +444,7 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
                 raise IndexerError(f"indexing worker failed: {value}")
             if kind == "done":
                 done += 1
-                if value is not None:
-                    segments.append(value)
+                segments += value
                 names.update(skipped[0])
                 forms.update(skipped[1])
                 stems.update(skipped[2])
@@ -438,10 +456,7 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
         feeder.join()
         if feeder_error:
             raise feeder_error[0]
-        writer._close_segment()
-        _write_names(build_dir, names, forms)
-        writer._commit_toc(segments)
-        writer._finish()
+        _commit_segments(writer, build_dir, segments, names, forms)
         return stems
     except BaseException:
         stop.set()
@@ -510,7 +525,7 @@ def rebuild(
                 learned = _write_parallel(ix, build_dir, items, actors, procs, report, progress)
             else:
                 learned = {}
-                _write_serial(ix.writer(limitmb=256), build_dir, items, actors, report, progress, update=False)
+                _rebuild_serial(ix, build_dir, items, actors, report, progress)
             if report.indexed == 0:
                 raise IndexerError(f"no readable articles in {', '.join(map(str, paths))}")
             if strict and report.skipped:
@@ -569,7 +584,7 @@ def add(
         writer = ix.writer(limitmb=128)
         _load_stems(index_dir)
         items = _dedupe(item for f in files for item in corpus.read_file(f))
-        _write_serial(writer, build_dir, items, actor_files, report, progress, update=True)
+        _update_serial(writer, build_dir, items, actor_files, report, progress)
         _save_stems(index_dir, {})
         report.documents = ix.doc_count()
         known = _added_paths(index_dir)

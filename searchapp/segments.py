@@ -1,0 +1,285 @@
+"""A leaner Whoosh SegmentWriter for rebuilds: no sorting pool, whole-term writes.
+
+Whoosh's SegmentWriter sends every posting as a tuple through a sorting pool
+(spilled to temp files and merged back), then writes the postings one call at
+a time, reading each posting's field length back from the length column: about
+half of a warm rebuild. A rebuild fills empty segments with whole documents,
+docnums rising, so here the pool keeps each (field, term)'s postings in arrays,
+already in docnum order, and each term's posting blocks are written in one go.
+The bytes written are Whoosh's W3 codec's, block for block: a segment from this
+writer is read by stock Whoosh and is identical in content to SegmentWriter's.
+Documents still go through SegmentWriter.add_document (same terms, weights,
+stored fields, lengths, columns); `add` keeps the stock writer.
+"""
+
+from __future__ import annotations
+
+import copy
+import zlib
+from array import array
+from collections import Counter
+from pickle import dumps
+from typing import Any
+
+from whoosh import formats
+from whoosh.codec.base import Segment
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
+from whoosh.fields import Schema
+from whoosh.index import FileIndex
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util.numeric import length_to_byte
+from whoosh.writing import SegmentWriter
+
+# A term's postings: docnums, weights, and the encoded values (one bytes per
+# posting, or all of them joined when the format's values have a fixed size).
+Postings = tuple[array, array, "list[bytes] | bytearray"]
+
+_FREQ_BYTES = [pack_uint(n) for n in range(256)]
+_ONE_POSITION: dict[int, bytes] = {}
+_LENGTH_BYTE: dict[int | None, int] = {}
+
+
+def _length_byte(length: int | None) -> int:
+    """length_to_byte (a bisect in Python), memoised: lengths here are few."""
+    byte = _LENGTH_BYTE.get(length)
+    if byte is None:
+        byte = _LENGTH_BYTE[length] = length_to_byte(length)
+    return byte
+
+
+def _positions_bytes(poslist: list[int]) -> bytes:
+    """formats.Positions.encode, with the pickle of a single position cached.
+
+    Always a new bytes object: pickle writes a repeated object as a
+    back-reference, and the blocks would no longer be Whoosh's bytes.
+    """
+    if len(poslist) == 1:
+        pos = poslist[0]
+        pickled = _ONE_POSITION.get(pos)
+        if pickled is None:
+            pickled = _ONE_POSITION[pos] = dumps([pos], 2)
+        return _FREQ_BYTES[1] + pickled
+    deltas = [poslist[0]]
+    deltas += [b - a for a, b in zip(poslist, poslist[1:])]
+    return pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
+class _TermListPositions(formats.Positions):
+    """Positions.word_values for a field given as a list of index terms (what
+    the indexer passes), without a Token object per word."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        if not isinstance(value, (list, tuple)):
+            return super().word_values(value, analyzer, **kwargs)
+        poses: dict[str, list[int]] = {}
+        for pos, text in enumerate(value):
+            lst = poses.get(text)
+            if lst is None:
+                poses[text] = [pos]
+            else:
+                lst.append(pos)
+        fb = self.field_boost
+        return [(w, len(lst), len(lst) * fb, _positions_bytes(lst)) for w, lst in poses.items()]
+
+
+class _TermListFrequency(formats.Frequency):
+    """Frequency.word_values for a field given as a list of terms."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        if not isinstance(value, (list, tuple)):
+            return super().word_values(value, analyzer, **kwargs)
+        fb = self.field_boost
+        return [(w, n, n * fb, _FREQ_BYTES[n] if n < 256 else pack_uint(n)) for w, n in Counter(value).items()]
+
+
+_FAST_FORMATS = {formats.Positions: _TermListPositions, formats.Frequency: _TermListFrequency}
+
+
+class TermPool:
+    """Stands in for Whoosh's PostingPool: postings grouped by field and term.
+
+    Accepts SegmentWriter.add_document's (field, term bytes, docnum, weight,
+    value) items, which arrive in rising docnum order, one per (doc, term).
+    """
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.fields: dict[str, dict[bytes, Postings]] = {}
+        self._joined: dict[str, bool] = {}  # field → fixed-size values, kept joined
+        self.approx_bytes = 0
+
+    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        fieldname, tbytes, docnum, weight, vbytes = item
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+            fixed = self.schema[fieldname].format.fixed_value_size()
+            self._joined[fieldname] = fixed is not None and fixed >= 0
+        post = terms.get(tbytes)
+        if post is None:
+            post = terms[tbytes] = (array("I"), array("d"), bytearray() if self._joined[fieldname] else [])
+            self.approx_bytes += 300 + len(tbytes)
+        post[0].append(docnum)
+        post[1].append(weight)
+        if vbytes:  # as W3PostingsWriter.add_posting: empty values are not kept
+            if self._joined[fieldname]:
+                post[2].extend(vbytes)
+                self.approx_bytes += 12 + len(vbytes)
+            else:
+                post[2].append(vbytes)
+                self.approx_bytes += 53 + len(vbytes)
+        else:
+            self.approx_bytes += 12
+
+    def cleanup(self) -> None:
+        self.fields.clear()
+
+
+class LeanSegmentWriter(SegmentWriter):
+    """SegmentWriter for new documents in a new segment, with TermPool.
+
+    Only add_document is supported (no deletions, add_reader or merges of
+    older segments into this one). Vectors and separate spelling fields are
+    refused: the schema has none.
+    """
+
+    def __init__(self, ix: FileIndex, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        codec = self.codec
+        if not isinstance(codec, W3Codec) or codec._inlinelimit > 1:
+            raise TypeError(f"LeanSegmentWriter writes the W3 codec without inlined postings, not {codec!r}")
+        # Index with a copy of the schema whose list-valued text formats skip
+        # Token objects; the table of contents gets the schema as it was.
+        self._toc_schema = self.schema
+        self.schema = copy.deepcopy(self.schema)
+        for name, field in self.schema.items():
+            if field.vector or field.separate_spelling():
+                raise ValueError(f"field {name!r}: vectors and spelling fields are not supported")
+            if type(field.format) in _FAST_FORMATS:
+                field.format.__class__ = _FAST_FORMATS[type(field.format)]
+        self.pool = TermPool(self.schema)
+
+    def _commit_toc(self, segments: list[Segment]) -> None:
+        self.schema = self._toc_schema
+        super()._commit_toc(segments)
+
+    def _flush_segment(self) -> None:
+        """What SegmentWriter._flush_segment writes, term by term."""
+        self.perdocwriter.close()
+        pdr = self.per_document_reader()
+        doccount = self.docnum
+        # The postings file and term index that W3FieldWriter has open.
+        fw = self.fieldwriter
+        postfile, tindex = fw._postfile, fw._tindex
+        fieldmap = fw._fieldmap
+        fields = self.pool.fields
+        for fieldname in sorted(fields):
+            field = self.schema[fieldname]
+            fieldid = fieldmap[fieldname] = len(fieldmap)
+            prefix = pack_ushort(fieldid)
+            lengths = None
+            if field.scorable:  # only scorable fields have lengths (add_document)
+                lengths = [pdr.doc_field_length(d, fieldname) for d in range(doccount)]
+            writer = _TermWriter(postfile, self.codec, field.format.fixed_value_size(), lengths)
+            terms = fields.pop(fieldname)
+            for tbytes in sorted(terms):
+                tindex.add(prefix + tbytes, writer.write(*terms.pop(tbytes)))
+        fw.close()
+        pdr.close()
+
+
+class _TermWriter:
+    """W3PostingsWriter's blocks and W3TermInfo's bytes for whole posting lists."""
+
+    def __init__(self, postfile, codec: W3Codec, fixed_size: int | None, lengths: list[int | None] | None) -> None:
+        self.postfile = postfile
+        self.blocklimit = codec._blocklimit
+        self.compression = codec._compression
+        self.fixed_size = fixed_size
+        self.lengths = lengths
+        self.offset = postfile.tell()
+
+    def write(self, ids: array, weights: array, values: list[bytes] | bytearray) -> bytes:
+        """Write one term's postings; returns its term info bytes."""
+        parts = [WHOOSH3_HEADER_MAGIC]
+        lengths = self.lengths
+        fixed = self.fixed_size
+        limit = self.blocklimit
+        n = len(ids)
+        total_weight = 0
+        max_weight = 0
+        min_len: int | None = None
+        max_len = 0
+        for i in range(0, n, limit):
+            j = min(i + limit, n)
+            block_ids = ids[i:j]
+            raw_weights = weights[i:j]
+            block_weights = array("f", raw_weights)
+            block_max_weight = max(0, max(raw_weights))
+            lens = [x for x in map(lengths.__getitem__, block_ids) if x] if lengths is not None else ()
+            block_min = min(lens) if lens else None
+            block_max = max(lens) if lens else 0
+            total_weight += sum(block_weights)
+            min_len = block_min if min_len is None else min(min_len, block_min)
+            max_len = max(max_len, block_max)
+            max_weight = max(max_weight, block_max_weight)
+
+            deltas = [block_ids[0]]
+            deltas += [b - a for a, b in zip(block_ids, block_ids[1:])]
+            if all(w == 1.0 for w in block_weights):
+                mini_weights = None
+            elif all(w == block_weights[0] for w in block_weights):
+                mini_weights = block_weights[0]
+            else:
+                mini_weights = tuple(block_weights)
+            if fixed is None or fixed < 0:
+                mini_values = tuple(values[i:j])
+            elif fixed == 0:
+                mini_values = None
+            else:
+                mini_values = bytes(values[i * fixed : j * fixed])
+            data = dumps((tuple(deltas), mini_weights, mini_values), 2)
+            if self.compression:
+                data = zlib.compress(data, self.compression)
+            info = dumps((j - i, block_ids[-1], block_max_weight, self.compression,
+                          _length_byte(block_min), _length_byte(block_max)), 2)
+            size = len(info) + len(data)
+            parts += (pack_int(-size if j == n else size), info, data)
+        chunk = b"".join(parts)
+        self.postfile.write(chunk)
+        start = self.offset
+        self.offset += len(chunk)
+        return W3TermInfo._struct.pack(
+            0, total_weight, n, 0 if min_len is None else _length_byte(min_len), _length_byte(max_len),
+            max_weight, ids[0], ids[-1],
+        ) + pack_long(start) + pack_int(len(chunk))
+
+
+class SegmentSeries:
+    """Documents into as many new segments as the memory budget needs.
+
+    A writer keeps its segment's postings in memory; past `max_bytes` (as
+    TermPool estimates them) the segment is written out and the next
+    documents go to a new one.
+    """
+
+    def __init__(self, ix: FileIndex, max_bytes: int) -> None:
+        self.ix = ix
+        self.max_bytes = max_bytes
+        self.segments: list[Segment] = []
+        self._writer: LeanSegmentWriter | None = None
+
+    def add_document(self, **fields: Any) -> None:
+        if self._writer is None:
+            self._writer = LeanSegmentWriter(self.ix, _lk=False)
+        self._writer.add_document(**fields)
+        if self._writer.pool.approx_bytes > self.max_bytes:
+            self.segments.append(self._writer._finalize_segment())
+            self._writer = None
+
+    def finish(self) -> list[Segment]:
+        """All the segments written, in document order."""
+        if self._writer is not None:
+            self.segments.append(self._writer._finalize_segment())
+            self._writer = None
+        return self.segments
