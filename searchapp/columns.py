@@ -40,7 +40,6 @@ class TermBlocks:
         info = leaf.term_info(fieldname, text)  # TermNotFound if absent
         self._postfile = leaf._terms._postfile
         self._inlined = None
-        self.spans: list[tuple[int, int, bool]] = []  # (start, end, compressed) of each block's data
         if info.is_inlined():  # a term so rare Whoosh keeps its postings in the dictionary
             ids, weights, values = info.inlined_postings()
             self._inlined = (np.array(ids, np.int64), weights, values)
@@ -53,18 +52,18 @@ class TermBlocks:
         raw = self._raw
         if raw[:4] != WHOOSH3_HEADER_MAGIC:
             raise ValueError(f"not a W3 posting list: {fieldname}:{text!r}")
-        stream, pos, lasts = BytesIO(raw), 4, []
+        stream, pos, rows = BytesIO(raw), 4, []
         while pos < len(raw):
             (size,) = _INT.unpack_from(raw, pos)
             stream.seek(pos + 4)
             _count, last, _maxweight, compression, _minlength, _maxlength = pickle.load(stream)
             end = pos + 4 + abs(size)
-            lasts.append(last)
-            self.spans.append((stream.tell(), end, bool(compression)))
+            rows.append((last, stream.tell(), end, compression))
             if size < 0:
                 break
             pos = end
-        self.lasts = np.array(lasts, np.int64)
+        table = np.array(rows, np.int64).reshape(-1, 4)
+        self.lasts, self._spans = table[:, 0].copy(), table[:, 1:].copy()  # data start, end, compression
 
     def forget_bytes(self) -> TermBlocks:
         """Keep only the block index; blocks are read again when decoded."""
@@ -78,7 +77,7 @@ class TermBlocks:
         """(document numbers, weights as stored, values) of block `b`."""
         if self._inlined is not None:
             return self._inlined
-        start, end, compressed = self.spans[b]
+        start, end, compressed = self._spans[b].tolist()
         data = self._raw[start:end] if self._raw is not None else self._postfile.get(self.offset + start, end - start)
         ids, weights, values = pickle.loads(zlib.decompress(data) if compressed else data)
         return np.cumsum(np.array(ids, np.int64)), weights, values
