@@ -105,7 +105,7 @@ class TermPool:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.fields: dict[str, dict[bytes, Postings]] = {}
-        self._joined: dict[str, bool] = {}  # field → fixed-size values, kept joined
+        self._fixed: dict[str, int | None] = {}  # field → its format's value size
         self.approx_bytes = 0
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
@@ -113,23 +113,26 @@ class TermPool:
         terms = self.fields.get(fieldname)
         if terms is None:
             terms = self.fields[fieldname] = {}
-            fixed = self.schema[fieldname].format.fixed_value_size()
-            self._joined[fieldname] = fixed is not None and fixed >= 0
+            self._fixed[fieldname] = self.schema[fieldname].format.fixed_value_size()
         post = terms.get(tbytes)
         if post is None:
-            post = terms[tbytes] = (array("I"), array("d"), bytearray() if self._joined[fieldname] else [])
+            fixed = self._fixed[fieldname]
+            post = terms[tbytes] = (array("I"), array("d"), bytearray() if fixed is not None and fixed >= 0 else [])
             self.approx_bytes += 300 + len(tbytes)
         post[0].append(docnum)
         post[1].append(weight)
-        if vbytes:  # as W3PostingsWriter.add_posting: empty values are not kept
-            if self._joined[fieldname]:
-                post[2].extend(vbytes)
+        values = post[2]
+        if vbytes:
+            if type(values) is bytearray:
+                values.extend(vbytes)
                 self.approx_bytes += 12 + len(vbytes)
             else:
-                post[2].append(vbytes)
+                values.append(vbytes)
                 self.approx_bytes += 53 + len(vbytes)
-        else:
+        elif self._fixed[fieldname] == 0:
             self.approx_bytes += 12
+        else:  # W3PostingsWriter would drop it and shift the block's values
+            raise ValueError(f"field {fieldname!r}: empty posting value in a format that stores values")
 
     def cleanup(self) -> None:
         self.fields.clear()

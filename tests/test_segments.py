@@ -108,3 +108,19 @@ def test_parallel_and_split_segments_index_the_same(tmp_path, monkeypatch, click
     # batch), so equal scores may be ranked apart: compare totals and facets.
     assert [(r[0], r[2]) for r in results(parallel)] == [(r[0], r[2]) for r in results(stock)]
     assert results(split) == results(serial)
+
+
+def test_commit_keeps_the_stock_schema(tmp_path):
+    """The writer indexes with faster list formats; the index must not depend on them."""
+    from searchapp.schema import build_schema
+    from searchapp.segments import LeanSegmentWriter
+
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    writer = LeanSegmentWriter(ix)
+    writer.add_document(id="a", title=["banjir", "jakarta"], body=["banjir", "rendam", "banjir"], lead=["banjir"])
+    writer.commit()
+    reopened = whoosh_index.open_dir(str(tmp_path))
+    assert {type(f.format).__module__ for _n, f in reopened.schema.items() if f.format} == {"whoosh.formats"}
+    with reopened.searcher() as s:
+        assert s.document_number(id="a") == 0
+        assert s.postings("body", "banjir").value_as("positions") == [0, 2]
