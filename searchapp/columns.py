@@ -138,6 +138,7 @@ class Facet:
     by_value_docs: np.ndarray  # documents, grouped by value
     value_ptr: np.ndarray  # value v's documents: by_value_docs[value_ptr[v]:value_ptr[v+1]]
     by_doc_values: np.ndarray  # value ids, grouped by document
+    by_doc_docs: np.ndarray  # the document of each of those
     doc_ptr: np.ndarray  # document d's values: by_doc_values[doc_ptr[d]:doc_ptr[d+1]]
 
     def docs(self, value: str) -> np.ndarray:
@@ -157,12 +158,8 @@ class Facet:
             offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
             values = self.by_doc_values[offsets + np.arange(offsets.size)]
         else:
-            values = self.by_doc_values[mask[self._pair_docs]]
+            values = self.by_doc_values[mask[self.by_doc_docs]]
         return np.bincount(values, minlength=len(self.values))
-
-    @property
-    def _pair_docs(self) -> np.ndarray:
-        return np.repeat(np.arange(len(self.doc_ptr) - 1), np.diff(self.doc_ptr))
 
     def values_of(self, docnum: int) -> list[str]:
         return [self.values[v] for v in self.by_doc_values[self.doc_ptr[docnum] : self.doc_ptr[docnum + 1]]]
@@ -189,6 +186,7 @@ def _facet(reader, name: str, live: np.ndarray) -> Facet:
         by_value_docs=docs[by_value],
         value_ptr=np.concatenate(([0], np.cumsum(np.bincount(vals, minlength=len(values))))),
         by_doc_values=vals[by_doc],
+        by_doc_docs=docs[by_doc],
         doc_ptr=np.concatenate(([0], np.cumsum(np.bincount(docs, minlength=n)))),
     )
 
