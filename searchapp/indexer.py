@@ -35,6 +35,7 @@ from itertools import islice
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 
 from . import analysis, corpus, topics
 from .actors import Gazetteer
@@ -109,6 +110,13 @@ def _write_pointer(index_dir: Path, name: str, value: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, index_dir / name)
+
+
+def open_build(build_dir: str | os.PathLike, readonly: bool = False):
+    """The Whoosh index of a build, read through plain file reads: with mmap,
+    Whoosh copies every part of a segment it opens into a BytesIO (the whole
+    index in each process: 1.9 GB in a 10x rebuild's final count check)."""
+    return FileStorage(str(build_dir), supports_mmap=False, readonly=readonly).open_index()
 
 
 def live_build(index_dir: str | os.PathLike) -> Path:
@@ -377,7 +385,7 @@ def _segment_worker(build_dir: str, actor_files: list[str], jobs, results) -> No
     _die_with_parent()
     try:
         _init_worker(actor_files)
-        series = SegmentSeries(whoosh_index.open_dir(build_dir), SEGMENT_BYTES)
+        series = SegmentSeries(open_build(build_dir), SEGMENT_BYTES)
         while (batch := jobs.get()) is not None:
             added, skipped = 0, []
             for item in batch:
@@ -533,7 +541,7 @@ def rebuild(
                     f"--strict: {len(report.skipped)} skipped, e.g. {report.skipped[0].source}: "
                     f"{report.skipped[0].reason}"
                 )
-            report.documents = whoosh_index.open_dir(str(build_dir)).doc_count()
+            report.documents = open_build(build_dir).doc_count()
             if report.documents != report.indexed:
                 raise IndexerError(
                     f"check failed: build holds {report.documents} documents, expected {report.indexed}"
@@ -580,7 +588,7 @@ def add(
         files = list(corpus.corpus_files(paths))
         actor_files = build_actor_files(build_dir)
         report = BuildReport(build=build_dir.name)
-        ix = whoosh_index.open_dir(str(build_dir))
+        ix = open_build(build_dir)
         writer = ix.writer(limitmb=128)
         _load_stems(index_dir)
         items = _dedupe(item for f in files for item in corpus.read_file(f))
