@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import math
 import random
 import re
 import sys
@@ -41,6 +42,7 @@ from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 from searchapp import analysis, indexer  # noqa: E402
 from searchapp.actors import Gazetteer  # noqa: E402
 from searchapp.query import Weights, parse  # noqa: E402
+from searchapp.search import LiveIndex  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "clickid-2019.jsonl.gz"
 SEED = 2019
@@ -162,22 +164,23 @@ def run_baseline(path: Path, queries) -> dict[str, dict]:
 
 
 def run_ours(index_dir: Path, queries, weights: Weights, protect_names: bool = True) -> dict[str, dict]:
-    build = indexer.live_build(index_dir)
-    gazetteer = indexer.load_gazetteer(build)
-    names = indexer.load_names(build) if protect_names else {}
-    if protect_names:
-        analysis.protect(gazetteer.protected_words())
-    ix = whoosh_index.open_dir(str(build))
+    """Our parser and our ranker (searchapp.ranking), exactly as search() ranks."""
+    live = LiveIndex(index_dir, weights)
+    gen = live.generation()  # protects the gazetteer's names from the stemmer, as serving does
+    names = gen.names if protect_names else {}
+    reader = gen.searcher.reader()
     out = {}
-    with ix.searcher(weighting=scoring.BM25F(B=weights.b, K1=weights.k1)) as s:
-        reader = s.reader()
+    try:
         for name, items in queries.items():
             ranks = []
             for text, want in items:
-                hits = s.search(parse(clean_query(text), reader, gazetteer, weights, names).query, limit=10)
-                ids = [h["id"] for h in hits]
+                found = gen.ranker.match(parse(clean_query(text), reader, gen.gazetteer, weights, names).query, math.inf)
+                top = gen.ranker.top(found, found.mask, 10, math.inf)
+                ids = [gen.searcher.stored_fields(d)["id"] for d, _score in top]
                 ranks.append(ids.index(want) + 1 if want in ids else None)
             out[name] = metrics(ranks)
+    finally:
+        live.close()
     return out
 
 
