@@ -28,7 +28,7 @@ from whoosh.util.numeric import byte_to_length
 
 from .columns import UNDATED, Columns, TermBlocks, block_positions, column_array, read_postings
 
-BLOCK_INDEX_TERMS = 1024  # terms whose block index (24 bytes a block) is kept for proximity checks
+BLOCK_INDEX_TERMS = 32_768  # (segment, term) block indexes kept for proximity checks (24 bytes a block)
 CACHE_POSTINGS = 16_000_000  # postings the term cache may hold (8 bytes each: at most ~128 MB)
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], np.float64)
 
