@@ -84,15 +84,7 @@ class _SastrawiRe:
     stem: letters and hyphens) is cut with str.replace, which does the same.
     """
 
-    def __init__(self) -> None:
-        self._compiled: dict[tuple[str, int], re.Pattern] = {}
-
-    def _pattern(self, pattern: str, flags: int) -> re.Pattern:
-        key = (pattern, flags)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._compiled[key] = re.compile(pattern, flags)
-        return compiled
+    _pattern = staticmethod(cache(re.compile))  # unbounded: only the fixed patterns reach it
 
     def match(self, pattern: str, string: str, flags: int = 0) -> re.Match | None:
         return self._pattern(pattern, flags).match(string)

@@ -4,9 +4,10 @@ Whoosh matches and scores one posting per Python call (about a microsecond
 each, and a search walked every posting twice: for the matched set and for the
 ranked top). Here a term's postings are read once per build, block by block,
 into an array of documents and one of their BM25 scores, kept in a bounded
-cache; a query is then matched and scored for all documents at once. Only the
-proximity bonus, which needs positions, goes back to Whoosh's span matcher, and
-only for the documents that could still reach the page.
+cache; a query is then matched and scored for all documents at once. The
+proximity bonus, which needs positions, is checked last and only for the
+documents that could still reach the page; quoted phrases are left to
+Whoosh's phrase matcher for which documents match.
 
 Scores are Whoosh's own: BM25F with its idf, average field lengths and
 byte-quantised document lengths, summed over the query tree as its matchers do
@@ -26,7 +27,8 @@ from whoosh.query.spans import Span, SpanNear2, bisect_spans
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from .columns import UNDATED, Columns, TermBlocks, block_positions, column_array, read_postings
+from .columns import UNDATED, Columns, column_array
+from .postings import TermBlocks, block_positions, read_postings
 
 BLOCK_INDEX_TERMS = 32_768  # (segment, term) block indexes kept for proximity checks (24 bytes a block)
 CACHE_POSTINGS = 16_000_000  # postings the term cache may hold (8 bytes each: at most ~128 MB)
