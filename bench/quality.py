@@ -174,7 +174,8 @@ def run_ours(index_dir: Path, queries, weights: Weights, protect_names: bool = T
         for name, items in queries.items():
             ranks = []
             for text, want in items:
-                found = gen.ranker.match(parse(clean_query(text), reader, gen.gazetteer, weights, names).query, math.inf)
+                parsed = parse(clean_query(text), reader, gen.gazetteer, weights, names, gen.synonyms)
+                found = gen.ranker.match(parsed.query, math.inf)
                 top = gen.ranker.top(found, found.mask, 10, math.inf)
                 ids = [gen.searcher.stored_fields(d)["id"] for d, _score in top]
                 ranks.append(ids.index(want) + 1 if want in ids else None)

@@ -19,6 +19,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from .errors import SearchappError
+
 TYPES = frozenset({"person", "country", "organisation"})
 IGNORE = "ignore"
 CASE_SENSITIVE = "="
@@ -29,7 +31,7 @@ NEEDS_SUPPORT = "?"
 _DERIVATION_PREFIXES = ("me", "di", "ke", "pe", "se", "ter", "ber", "per")
 
 
-class GazetteerError(ValueError):
+class GazetteerError(SearchappError, ValueError):
     """A gazetteer file that cannot be read as actors."""
 
 

@@ -16,14 +16,15 @@ from importlib import resources
 
 from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
-# A word is letters/digits with inner apostrophes ("Ma'ruf", "Shi'ite") and
-# hyphens ("negara-negara", "al-Qaeda", "ISIS-K"); an abbreviation is letters
-# joined by dots ("A.S."); a number may carry thousands/decimal separators.
-WORD_RE = re.compile(
-    r"(?:[^\W\d_]\.){2,}"
-    r"|\d+(?:[.,]\d+)*"
-    r"|[^\W_]+(?:['’][^\W_]+)*(?:-[^\W_]+(?:['’][^\W_]+)*)*"
-)
+# A word is runs of letters (with inner apostrophes: "Ma'ruf", "Shi'ite") and
+# numbers (with thousands/decimal separators: "1.500", "1,5") joined directly
+# ("Rp1,5", "5G", "G20") or by hyphens ("negara-negara", "al-Qaeda", "U-22");
+# an abbreviation is single letters joined by dots ("A.S.", "J.K Rowling"). The
+# same expression reads articles and queries, so a query word is split exactly
+# as the text was.
+_PIECE = r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*"
+WORD_RE = re.compile(rf"(?:[^\W\d_]\.)+[^\W\d_](?![^\W_])\.?|(?:{_PIECE})+(?:-(?:{_PIECE})+)*")
+_PIECE_RE = re.compile(_PIECE)
 _THOUSANDS_RE = re.compile(r"\d{1,3}(?:\.\d{3})+")
 _APOSTROPHES = str.maketrans("", "", "'’")
 
@@ -159,34 +160,35 @@ def stem_word(word: str) -> str:
     return stem
 
 
+def _piece(raw: str) -> str:
+    """One piece normalised: lowercase, no apostrophes, no thousands dots."""
+    if raw[0].isdigit():
+        return raw.replace(".", "") if _THOUSANDS_RE.fullmatch(raw) else raw
+    return raw.lower().translate(_APOSTROPHES)
+
+
 def _parts(word: str, start: int) -> Iterator[tuple[str, int, int]]:
     """Split a raw word match into (normalised text, start, end) pieces.
 
     Reduplications ("negara-negara") stay whole so Sastrawi reduces them to
-    one root; other hyphenated words ("al-Qaeda", "ISIS-K", "Covid-19") are
-    indexed as their parts, so "al Qaeda" and "al-Qaeda" meet.
+    one root; other compounds ("al-Qaeda", "ISIS-K", "Covid-19", "Rp1,5",
+    "G20") are indexed as their parts in order, so "al Qaeda" and "al-Qaeda",
+    "G20" and "G-20" meet, and a query compound is the phrase of its parts.
     """
-    if "." in word and not word[0].isdigit():
+    if "." in word and not word[0].isdigit() and not any(c.isdigit() for c in word):
         yield word.replace(".", "").lower(), start, start + len(word)
         return
-    if word[0].isdigit():
-        if _THOUSANDS_RE.fullmatch(word):
-            word = word.replace(".", "")
-        yield word, start, start + len(word)
+    pieces = list(_PIECE_RE.finditer(word))
+    if len(pieces) == 1:
+        yield _piece(word), start, start + len(word)
         return
-    lower = word.lower().translate(_APOSTROPHES)
-    if "-" in lower:
-        pieces = lower.split("-")
-        if len(set(pieces)) == 1 or lower in stem_exceptions() or "-" not in stem_word(lower):
+    if all(p.group()[0].isalpha() for p in pieces) and all(word[p.end()] == "-" for p in pieces[:-1]):
+        lower = word.lower().translate(_APOSTROPHES)
+        if len({_piece(p.group()) for p in pieces}) == 1 or lower in stem_exceptions() or "-" not in stem_word(lower):
             yield lower, start, start + len(word)
             return
-        offset = start
-        for piece, raw in zip(pieces, word.split("-")):
-            if piece:
-                yield piece, offset, offset + len(raw)
-            offset += len(raw) + 1
-        return
-    yield lower, start, start + len(word)
+    for p in pieces:
+        yield _piece(p.group()), start + p.start(), start + p.end()
 
 
 def iter_words(text: str) -> Iterator[tuple[str, int, int]]:
@@ -220,21 +222,45 @@ def name_mentions(text: str) -> Iterator[str]:
             yield word.lower()
 
 
-def index_terms(text: str) -> tuple[list[str], list[str]]:
-    """(stemmed terms, derived forms as written) of a text.
+def compound(word: str) -> str | None:
+    """The whole written form of a word the analysis splits into parts
+    ("Jakarta-Bekasi" → "jakarta-bekasi", "ke-33", "128gb"), else None.
 
-    The second list holds only the words whose written form differs from
-    their index term ("serangan", not "banjir"): it ranks an article that uses
-    the query's own form above one that uses another form of the same stem,
-    lets a name that Sastrawi mangles be searched as written ("bekasi", whose
-    stem is "bekas"), and a root word would only repeat its stem posting.
+    Indexed beside the parts, it ranks an article that writes the compound
+    above one where its parts merely stand side by side ("Jakarta, Bekasi").
+    """
+    if word.isalpha():
+        return None
+    parts = list(_parts(word, 0))
+    return word.lower().translate(_APOSTROPHES) if len(parts) > 1 else None
+
+
+def compounds(text: str) -> list[str]:
+    """The compounds (see `compound`) written in a text, in order."""
+    return [c for c in map(compound, WORD_RE.findall(text)) if c]
+
+
+def index_terms(text: str) -> tuple[list[str], list[str]]:
+    """(stemmed terms, derived forms and compounds as written) of a text.
+
+    The second list holds the words whose written form differs from their
+    index term ("serangan", not "banjir"): it ranks an article that uses the
+    query's own form above one that uses another form of the same stem, lets
+    a name that Sastrawi mangles be searched as written ("bekasi", whose stem
+    is "bekas"), and a root word would only repeat its stem posting. It also
+    holds each compound whole ("e-ktp", see `compound`).
     """
     stops = stop_words()
     cache = _stem_cache
     stems: list[str] = []
     exact: list[str] = []
     for word in WORD_RE.findall(text):
-        words = (word.lower(),) if word.isalpha() else [w for w, _s, _e in _parts(word, 0)]
+        if word.isalpha():
+            words = (word.lower(),)
+        else:
+            words = [w for w, _s, _e in _parts(word, 0)]
+            if len(words) > 1:
+                exact.append(word.lower().translate(_APOSTROPHES))
         for w in words:
             if w not in stops:
                 stem = cache.get(w)

@@ -3,7 +3,10 @@ co-occurrence, similar articles, export) and the OpenAPI document describing the
 
 Responses are the dicts of searchapp.search as they are (plain text plus
 highlight offsets, never HTML), so API clients and the web page see one truth.
-Errors, including unknown /api/ routes, are `{"error": {"code", "message"}}`.
+Errors, including unknown /api/ routes, are `{"error": {"code", "message"}}`,
+plus `reason` (the catalogue code, e.g. "wildcard_too_short") for a bad query or
+parameter. Messages are Indonesian unless the request's Accept-Language
+prefers English.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request, str
 from werkzeug.datastructures import MultiDict
 
 from . import insights
-from .search import LiveIndex, QueryError, get_article, search
+from .errors import QueryError, label_id, message
+from .search import LiveIndex, get_article, search
 
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 MAX_COOCCURRENCE = 30
+LANGUAGES = ("id", "en")  # of the messages; the first is the default
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -63,8 +68,27 @@ def run_search(args: MultiDict) -> dict:
     return result
 
 
-def error_json(status: int, code: str, message: str) -> tuple[Response, int]:
-    return jsonify(error={"code": code, "message": message}), status
+def language() -> str:
+    """The language of the API's messages: Indonesian, or English if the request prefers it."""
+    return request.accept_languages.best_match(LANGUAGES, default="id")
+
+
+def error_json(status: int, code: str, text: str, reason: str | None = None) -> tuple[Response, int]:
+    """The error body: `code` the kind of error, `reason` (a QueryError's code) what to fix."""
+    error = {"code": code, "message": text}
+    if reason:
+        error["reason"] = reason
+    response = jsonify(error=error)
+    response.vary.add("Accept-Language")
+    return response, status
+
+
+def query_error_json(exc: QueryError) -> tuple[Response, int]:
+    return error_json(400, "invalid_parameter", exc.message(language()), exc.code)
+
+
+def not_found_json(article_id: str) -> tuple[Response, int]:
+    return error_json(404, "not_found", message("article_not_found", language(), id=article_id))
 
 
 @cache
@@ -76,7 +100,7 @@ def openapi_document() -> dict:
 def api_article(article_id: str):
     article = get_article(live_index(), article_id, request.args.get("q", ""))
     if article is None:
-        return error_json(404, "not_found", f"no article with id {article_id!r}")
+        return not_found_json(article_id)
     return jsonify(article)
 
 
@@ -90,9 +114,10 @@ def run_timeline(args: MultiDict) -> dict:
 def _size(args: MultiDict) -> int:
     raw = args.get("size", str(insights.COOCCURRENCE_ACTORS))
     if not raw.strip().isdigit():
-        raise QueryError(f"size must be a whole number, not {raw!r}")
+        raise QueryError("bad_number", name="size", label=label_id("size"), value=raw)
     if not 2 <= int(raw) <= MAX_COOCCURRENCE:
-        raise QueryError(f"size must be between 2 and {MAX_COOCCURRENCE}, not {int(raw)}")
+        raise QueryError("out_of_range", name="size", label=label_id("size"), low=2, high=MAX_COOCCURRENCE,
+                         value=int(raw))
     return int(raw)
 
 
@@ -129,7 +154,7 @@ def api_cooccurrence():
 def api_similar(article_id: str):
     found = insights.similar(live_index(), article_id)
     if found is None:
-        return error_json(404, "not_found", f"no article with id {article_id!r}")
+        return not_found_json(article_id)
     return jsonify(id=article_id, similar=found)
 
 
@@ -138,7 +163,7 @@ def api_export():
     """The result set as CSV or JSON lines, streamed; at most insights.EXPORT_CAP articles."""
     fmt = request.args.get("format", "csv")
     if fmt not in EXPORT_TYPES:
-        raise QueryError(f"format must be csv or jsonl, not {fmt!r}")
+        raise QueryError("bad_format", value=fmt)
     chunks = insights.export(live_index(), fmt, cap=insights.EXPORT_CAP, **filter_params(request.args))
     first = next(chunks, "")  # runs the query now: a bad parameter is a 400, not a broken download
     response = Response(stream_with_context(chain([first], chunks)), mimetype=EXPORT_TYPES[fmt].split(";")[0])

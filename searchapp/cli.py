@@ -12,13 +12,12 @@ from pathlib import Path
 import click
 
 from . import indexer
-from .actors import GazetteerError
-from .corpus import CorpusError
-from .search import LiveIndex, QueryError, mark, search, stats
+from .errors import SearchappError
+from .search import LiveIndex, mark, search, stats
 
 MAX_HEADER_BYTES = 16 * 1024  # waitress answers 431 above this
 MAX_BODY_BYTES = 64 * 1024  # and 413 above this: every route is a GET
-USER_ERRORS = (indexer.IndexerError, CorpusError, GazetteerError, QueryError, OSError)
+USER_ERRORS = (SearchappError, OSError)
 
 index_option = click.option(
     "--index",
@@ -68,12 +67,14 @@ def _report(report: indexer.BuildReport, verbose: bool) -> None:
         click.echo(f"  … and {len(report.skipped) - 20} more (use --verbose to list all)", err=True)
 
 
-def build_index(corpus_paths, index_dir: Path, actor_files=(), strict=False, procs=None, verbose=False):
+def build_index(corpus_paths, index_dir: Path, actor_files=(), strict=False, procs=None, verbose=False,
+                synonym_files=()):
     """Rebuild with a progress bar on a terminal and a summary at the end."""
     paths = list(corpus_paths) or [Path("corpus")]
     with _progress_bar(indexer.count_articles(paths) if sys.stderr.isatty() else 0) as bar:
         report = indexer.rebuild(
-            paths, index_dir, actor_files=actor_files, strict=strict, procs=procs, progress=bar.update
+            paths, index_dir, actor_files=actor_files, synonym_files=synonym_files, strict=strict, procs=procs,
+            progress=bar.update,
         )
     _report(report, verbose)
     return report
@@ -90,13 +91,15 @@ def main() -> None:
 @index_option
 @click.option("--actors", "actor_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Extra actor gazetteer file, merged with the built-in one; repeatable.")
+@click.option("--synonyms", "synonym_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Extra abbreviation file (ABBR<TAB>full form), merged with the built-in one; repeatable.")
 @click.option("--strict", is_flag=True, help="Fail if any file or line is skipped.")
 @click.option("--procs", type=click.IntRange(1, 64), help="Worker processes for analysis [default: all cores].")
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file.")
-def rebuild(corpus_paths, index_dir, actor_files, strict, procs, verbose):
+def rebuild(corpus_paths, index_dir, actor_files, synonym_files, strict, procs, verbose):
     """Build the index from the corpus and switch to it atomically."""
     try:
-        build_index(corpus_paths, index_dir, actor_files, strict, procs, verbose)
+        build_index(corpus_paths, index_dir, actor_files, strict, procs, verbose, synonym_files)
     except USER_ERRORS as exc:
         _fail(exc)
 

@@ -20,13 +20,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 from . import outlets
+from .errors import SearchappError
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv")
 FIELDS = ("id", "title", "outlet", "published", "category", "url", "body")
 
 
-class CorpusError(Exception):
+class CorpusError(SearchappError):
     """A corpus path that cannot be used at all (missing, not a corpus file)."""
 
 

@@ -40,8 +40,10 @@ from whoosh.filedb.filestore import FileStorage
 from . import analysis, corpus, topics
 from .actors import Gazetteer
 from .corpus import Article, Skipped
+from .errors import SearchappError
 from .schema import LEAD_TERMS, build_schema
 from .segments import SegmentSeries
+from .synonyms import Synonyms
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"
@@ -49,6 +51,7 @@ ADDED = "added.json"
 LOCK = ".lock"
 BUILD_PREFIX = "build-"
 ACTORS_DIR = "actors"
+SYNONYMS_DIR = "synonyms"
 NAMES = "names.tsv"
 FORMS = "forms.tsv"
 STEMS = "stems.tsv"
@@ -59,7 +62,7 @@ SEGMENT_BYTES = 160_000_000  # postings a rebuild process holds before it writes
 Progress = Callable[[int], None]
 
 
-class IndexerError(Exception):
+class IndexerError(SearchappError):
     """A rebuild or add that could not be done; the live index is untouched."""
 
 
@@ -136,6 +139,11 @@ def build_actor_files(build_dir: Path) -> list[str]:
 def load_gazetteer(build_dir: Path) -> Gazetteer:
     """The gazetteer a build was made with: packaged plus its user files."""
     return Gazetteer.load(build_actor_files(build_dir))
+
+
+def load_synonyms(build_dir: Path) -> Synonyms:
+    """The abbreviation table a build was made with: packaged plus its user files."""
+    return Synonyms.load(sorted(str(p) for p in (build_dir / SYNONYMS_DIR).glob("*")))
 
 
 @contextmanager
@@ -254,7 +262,7 @@ def prepare(article: Article) -> dict:
     title_terms, title_exact = analysis.index_terms(title)
     body_terms, body_exact = analysis.index_terms(article.body)
     _names.update(w for w in analysis.name_mentions(article.body) if analysis.stem_word(w) != w)
-    _forms.update((analysis.stem_word(w), w) for w in set(body_exact + title_exact))
+    _forms.update((analysis.stem_word(w), w) for w in set(body_exact + title_exact) if not analysis.compound(w))
     published = article.published
     return {
         "id": article.id,
@@ -498,6 +506,7 @@ def rebuild(
     index_dir: str | os.PathLike,
     *,
     actor_files: Iterable[str | os.PathLike] = (),
+    synonym_files: Iterable[str | os.PathLike] = (),
     procs: int | None = None,
     progress: Progress | None = None,
     strict: bool = False,
@@ -522,8 +531,9 @@ def rebuild(
         build_dir = index_dir / build_name
         try:
             build_dir.mkdir()
-            stored_actors = _store_actor_files(build_dir, actor_files)
+            stored_actors = _store_files(build_dir, ACTORS_DIR, actor_files, "actor gazetteer")
             Gazetteer.load(stored_actors)  # a bad user file fails here, before any work
+            Synonyms.load(_store_files(build_dir, SYNONYMS_DIR, synonym_files, "synonym file"))
             ix = whoosh_index.create_in(str(build_dir), build_schema())
             items = _dedupe(item for f in files for item in corpus.read_file(f))
             procs = procs or _default_procs(files)
@@ -560,13 +570,14 @@ def rebuild(
     return report
 
 
-def _store_actor_files(build_dir: Path, actor_files: Iterable[str | os.PathLike]) -> list[Path]:
+def _store_files(build_dir: Path, folder: str, files: Iterable[str | os.PathLike], what: str) -> list[Path]:
+    """Copy the user's table files into the build: it keeps what it was made with."""
     stored = []
-    for i, src in enumerate(actor_files):
+    for i, src in enumerate(files):
         src = Path(src)
         if not src.is_file():
-            raise IndexerError(f"actor gazetteer not found: {src}")
-        dest = build_dir / ACTORS_DIR / f"{i:02d}-{src.name}"
+            raise IndexerError(f"{what} not found: {src}")
+        dest = build_dir / folder / f"{i:02d}-{src.name}"
         dest.parent.mkdir(exist_ok=True)
         shutil.copyfile(src, dest)
         stored.append(dest)

@@ -152,7 +152,7 @@ def _rows(index: LiveIndex, f: Filters, cap: int) -> Iterator[dict]:
 def export(index: LiveIndex, fmt: str, *, cap: int = EXPORT_CAP, **filters) -> Iterator[str]:
     """The result set (ranked, at most `cap` articles) as CSV or JSON lines."""
     if fmt not in ("csv", "jsonl"):
-        raise QueryError(f"format must be csv or jsonl, not {fmt!r}")
+        raise QueryError("bad_format", value=fmt)
     f = Filters.make(**filters)
     rows = _rows(index, f, cap)
     if fmt == "jsonl":

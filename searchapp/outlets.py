@@ -15,12 +15,14 @@ from functools import cache
 from importlib import resources
 from urllib.parse import urlsplit
 
+from .errors import SearchappError
+
 # How far into a raw article a masthead may sit (site menus come first).
 _MASTHEAD_LINES = 40
 _DASH = r"[-–—]"
 
 
-class OutletDataError(ValueError):
+class OutletDataError(SearchappError, ValueError):
     """The packaged outlet table is malformed."""
 
 

@@ -1,44 +1,45 @@
-"""Turning what a user typed into a Whoosh query, with limits.
+"""Turning a parsed query (querylang) into a Whoosh query, with expansions.
 
-The user's syntax (words, "phrases", -exclusion, OR, prefix*, title:) is parsed
-into exact lowercase words first; each word is then searched stemmed and, if
-it is a derived form, also as written, so "serangan" finds "menyerang" while an
-article that says "serangan" ranks above it. A prefix* matches written forms
-and stems. A word naming an actor ("AS", "Moskow") also
-matches articles that name the same actor another way ("Amerika Serikat",
-"Kremlin"), through the actor facet. Costly or unsafe syntax is refused here,
-before anything runs.
+Each word is searched stemmed and, if it is a derived form, also as written,
+so "serangan" finds "menyerang" while an article that says "serangan" ranks
+above it; a compound is the phrase of its parts. Three expansions widen what
+was typed, each shown to the reader under "Dicari sebagai":
+- a run of words naming an actor ("AS", "Moskow") also matches articles that
+  name the same actor another way ("Amerika Serikat", "Kremlin"), through the
+  actor facet;
+- an abbreviation or its full form (synonyms.py: "Menkeu" / "Menteri
+  Keuangan") also finds the other form, which scores less than the typed one;
+- a capitalised name in an old or new spelling ("Soeharto" / "Suharto",
+  "Djakarta" / "Jakarta") also finds the other spellings the corpus writes as
+  names.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
-from whoosh import qparser, query as wq
-from whoosh.fields import TEXT, Schema
+from whoosh import query as wq
 from whoosh.query.spans import SpanNear2
 
-from . import analysis
+from . import analysis, querylang
 from .actors import Gazetteer
+from .errors import QueryError
+from .querylang import And, Not, Or, Phrase, Prefix, Term
 from .schema import EXACT, SEARCHABLE
+from .synonyms import Synonyms, form_key
 
-MAX_QUERY_CHARS = 256
 MAX_TERMS = 24
-MAX_DEPTH = 6
-MIN_PREFIX = 3
+MAX_QUERY_CHARS = querylang.MAX_QUERY_CHARS
+MIN_PREFIX = querylang.MIN_PREFIX
 NAME_SHARE = 0.5  # a word written as a name at least this often is searched as written
-ALL = "text"  # the parse-time field of words typed without a field name
-_PLACEHOLDER = "zzactor{}zz"
-_EVERYTHING = "zzeverythingzz"  # stands in front of a query of exclusions only
-_PLACEHOLDER_RE = re.compile(r"zzactor(\d+)zz")
-_FIELD_RE = re.compile(r"(?<![\w\"])([A-Za-z_*][\w*]*)\s*:")
-_TOKEN_RE = re.compile(r'"[^"]*"?|[^\s"()]+|[()]')
-_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
-
-
-class QueryError(ValueError):
-    """A query or parameter the user must fix (shown to them as is)."""
+MAX_SPELLINGS = 32  # spelling variants tried per name
+ALIAS_WORDS = 4  # words of the longest actor alias looked for in a query
+# Old (pre-1972 and Dutch-era) and current spellings of Indonesian names.
+SPELLINGS = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "kh"))
+_SPELLING_RE = re.compile("|".join(sorted({a for pair in SPELLINGS for a in pair}, key=len, reverse=True)))
+_SPELLING_SWAP = {a: b for pair in SPELLINGS for a, b in (pair, pair[::-1])}
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Weights:
     title: float = 2.0  # a word in the title counts this much more than in the body
     exact: float = 0.6  # bonus weight of the word as written, on top of its stem
     alias: float = 2.0  # constant score of an article that names the actor another way
+    compound: float = 4.0  # bonus of a compound or reduplication written whole as typed ("e-KTP", "negara-negara")
+    synonym: float = 0.5  # weight of another form of an abbreviation (shared among its words) against the typed one
     proximity: float = 2.0  # weight of the query words standing near each other in the body
     window: int = 8  # how near, in words, counts as near
     lead: float = 3.0  # extra weight of a word in the story's opening words
@@ -63,6 +66,8 @@ class Parsed:
     query: wq.Query
     words: list[dict] = field(default_factory=list)  # [{word, stem}] of positive words
     expansions: list[dict] = field(default_factory=list)  # [{alias, actor}]
+    synonyms: list[dict] = field(default_factory=list)  # [{typed, forms[]}]
+    spellings: list[dict] = field(default_factory=list)  # [{typed, variants[]}]
 
 
 @dataclass
@@ -70,74 +75,26 @@ class _State:
     reader: object
     weights: Weights
     parsed: Parsed
-    actors: dict[str, str]
+    gazetteer: Gazetteer
+    synonyms: Synonyms | None
     names: dict[str, int]
+    text: str = ""  # the query as typed
     short: bool = True  # a short query: lead and proximity count
     terms: int = 0
 
 
-def _parser() -> qparser.QueryParser:
-    exact = analysis.ExactAnalyzer()
-    schema = Schema(**{name: TEXT(analyzer=exact) for name in (ALL, *SEARCHABLE)})
-    parser = qparser.QueryParser(ALL, schema, group=qparser.AndGroup)
-    for plugin in (qparser.EveryPlugin, qparser.RangePlugin, qparser.BoostPlugin):
-        parser.remove_plugin_class(plugin)
-    parser.add_plugin(qparser.PlusMinusPlugin())
-    return parser
+def _fields(fieldname: str | None) -> tuple[str, ...]:
+    return SEARCHABLE if fieldname is None else (fieldname,)
 
 
-_PARSER = _parser()
+def _boost(name: str, weights: Weights) -> float:
+    return weights.title if name == "title" else 1.0
 
 
-def _check_syntax(text: str, index_fields: set[str]) -> None:
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters; shorten it")
-    depth = deepest = 0
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")" and depth > 0
-        deepest = max(deepest, depth)
-    if deepest > MAX_DEPTH:
-        raise QueryError(f"parentheses nest deeper than {MAX_DEPTH} levels; simplify the query")
-    outside_quotes = re.sub(r'"[^"]*"', " ", text)
-    for m in _FIELD_RE.finditer(outside_quotes):
-        name = m.group(1)
-        if name not in SEARCHABLE and (name in index_fields or "*" in name):
-            raise QueryError("only the fields title: and body: can be named in a query; use the filters for the rest")
-
-
-def _expand_aliases(text: str, gazetteer: Gazetteer, state: _State) -> str:
-    """Wrap actor aliases typed outside quotes as (alias OR placeholder)."""
-    tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
-    plain = [
-        not tok.startswith('"') and tok not in "()" and tok not in _OPERATORS and ":" not in tok and "*" not in tok
-        for _s, _e, tok in tokens
-    ]
-    out, pos, i = [], 0, 0
-    while i < len(tokens):
-        found = None
-        for n in range(min(4, len(tokens) - i), 0, -1):
-            if not all(plain[i : i + n]):
-                continue
-            start, end = tokens[i][0], tokens[i + n - 1][1]
-            phrase = text[start:end]
-            sign = phrase[0] if phrase[0] in "+-" else ""
-            actor = gazetteer.resolve(phrase[len(sign):])
-            if actor:
-                found = (n, start + len(sign), end, actor)
-                break
-        if not found:
-            i += 1
-            continue
-        n, start, end, actor = found
-        key = str(len(state.actors))
-        state.actors[key] = actor
-        state.parsed.expansions.append({"alias": text[start:end], "actor": actor})
-        out += [text[pos:start], f"(({text[start:end]}) OR {_PLACEHOLDER.format(key)})"]
-        pos = end
-        i += n
-    out.append(text[pos:])
-    return "".join(out)
+def _count(state: _State, n: int = 1) -> None:
+    state.terms += n
+    if state.terms > MAX_TERMS:
+        raise QueryError("too_many_words", limit=MAX_TERMS)
 
 
 def _is_name(word: str, stem: str, state: _State) -> bool:
@@ -151,98 +108,182 @@ def _is_name(word: str, stem: str, state: _State) -> bool:
     return named > 0 and named >= NAME_SHARE * state.reader.frequency("body_exact", word)
 
 
-def _fields(fieldname: str) -> tuple[str, ...]:
-    return SEARCHABLE if fieldname == ALL else (fieldname,)
+def _spellings(word: str, written: str, state: _State) -> list[str]:
+    """Other spellings of a capitalised name that the corpus writes as names."""
+    if not written[:1].isupper() or not _SPELLING_RE.search(word):
+        return []
+    pieces = _SPELLING_RE.split(word)
+    found = _SPELLING_RE.findall(word)
+    protected = state.gazetteer.protected_words()
+    variants = []
+    choices = [(f, _SPELLING_SWAP[f]) for f in found]
+    for combo in itertools.islice(itertools.product(*choices), MAX_SPELLINGS):
+        variant = pieces[0] + "".join(c + p for c, p in zip(combo, pieces[1:]))
+        if variant != word and (state.names.get(variant, 0) > 0 or variant in protected) and (
+            state.reader.frequency("body_exact", variant) or state.reader.frequency("body", variant)
+        ):
+            variants.append(variant)
+    return variants
 
 
-def _boost(name: str, weights: Weights) -> float:
-    return weights.title if name == "title" else 1.0
-
-
-def _count(state: _State, n: int = 1) -> None:
-    state.terms += n
-    if state.terms > MAX_TERMS:
-        raise QueryError(f"the query has more than {MAX_TERMS} words; use fewer")
-
-
-def _term(node: wq.Term, state: _State, negated: bool) -> wq.Query:
-    if node.text == _EVERYTHING:
-        return wq.Every()
-    m = _PLACEHOLDER_RE.fullmatch(node.text)
-    if m:
-        return wq.ConstantScoreQuery(wq.Term("actor", state.actors[m.group(1)]), state.weights.alias)
+def _word(word: str, fieldname: str | None, state: _State, negated: bool, boost: float = 1.0,
+          track: bool = True, lead: bool = True) -> wq.Query:
+    """One word: its stem, its written form if derived, its lead term."""
     _count(state)
-    word = node.text
     stem = analysis.stem_word(word)
     if _is_name(word, stem, state):
         stem = None
-    if not negated:
+    if track and not negated:
         state.parsed.words.append({"word": word, "stem": stem or word})
     parts = []
-    for name in _fields(node.fieldname):
-        boost = _boost(name, state.weights)
+    for name in _fields(fieldname):
+        weight = _boost(name, state.weights) * boost
         if stem is None:
-            parts.append(wq.Term(EXACT[name], word, boost=boost))
+            parts.append(wq.Term(EXACT[name], word, boost=weight))
             continue
-        parts.append(wq.Term(name, stem, boost=boost))
+        parts.append(wq.Term(name, stem, boost=weight))
         if stem != word:
-            parts.append(wq.Term(EXACT[name], word, boost=boost * state.weights.exact))
-        if name == "body" and state.weights.lead and state.short:
-            parts.append(wq.Term("lead", stem, boost=state.weights.lead))
+            exact = state.weights.compound if "-" in word else state.weights.exact
+            parts.append(wq.Term(EXACT[name], word, boost=weight * exact))
+        if name == "body" and lead and state.weights.lead and state.short:
+            parts.append(wq.Term("lead", stem, boost=state.weights.lead * boost))
     return wq.Or(parts)
 
 
-def _phrase(node: wq.Phrase, state: _State, negated: bool) -> wq.Query:
-    words = list(node.words)
+def _whole(query: wq.Query, node, state: _State) -> wq.Query:
+    """The query of a word or phrase plus a bonus where its compound is
+    written whole: the bonus never widens what matches (the compound's
+    parts are the query), it ranks "Jakarta-Bekasi" above "Jakarta, Bekasi"."""
+    if not node.compounds:
+        return query
+    bonus = [wq.Term(EXACT[name], c, boost=_boost(name, state.weights) * state.weights.compound)
+             for c in node.compounds for name in _fields(node.field)]
+    return wq.AndMaybe(query, wq.Or(bonus))
+
+
+def _term(node: Term, state: _State, negated: bool) -> wq.Query:
+    query = _whole(_word(node.word, node.field, state, negated), node, state)
+    variants = _spellings(node.word, node.written, state)
+    if not variants:
+        return query
+    if not negated:
+        state.parsed.spellings.append({"typed": node.written, "variants": [v[:1].upper() + v[1:] for v in variants]})
+    return wq.Or([query] + [_word(v, node.field, state, negated, track=False) for v in variants])
+
+
+def _phrase(words: tuple[str, ...], fieldname: str | None, state: _State, negated: bool, boost: float = 1.0,
+            track: bool = True) -> wq.Query:
     _count(state, len(words))
     stems = [analysis.stem_word(w) for w in words]
-    if not negated:
+    if track and not negated:
         state.parsed.words += [{"word": w, "stem": s} for w, s in zip(words, stems)]
-    return wq.Or([wq.Phrase(name, stems, slop=node.slop, boost=_boost(name, state.weights))
-                  for name in _fields(node.fieldname)])
+    return wq.Or([wq.Phrase(name, stems, slop=1, boost=_boost(name, state.weights) * boost)
+                  for name in _fields(fieldname)])
 
 
-def _multiterm(node: wq.PatternQuery, state: _State, negated: bool) -> wq.Query:
-    text = node.text
-    literal = re.split(r"[*?]", text, maxsplit=1)[0]
-    if len(literal) < MIN_PREFIX:
-        raise QueryError(
-            f"a wildcard needs at least {MIN_PREFIX} letters before * or ? (got {text!r})"
-        )
+def _prefix(node: Prefix, state: _State, negated: bool) -> wq.Query:
     _count(state)
     if not negated:
-        state.parsed.words.append({"word": text, "stem": None})
-    kind = wq.Prefix if isinstance(node, wq.Prefix) else wq.Wildcard
-    return wq.Or([kind(f, text, boost=_boost(name, state.weights))
-                  for name in _fields(node.fieldname) for f in (name, EXACT[name])])
+        state.parsed.words.append({"word": node.text + "*", "stem": None})
+    return wq.Or([wq.Prefix(f, node.text, boost=_boost(name, state.weights))
+                  for name in _fields(node.field) for f in (name, EXACT[name])])
 
 
-def _transform(node: wq.Query, state: _State, negated: bool = False, depth: int = 0) -> wq.Query:
-    if depth > 4 * MAX_DEPTH:
-        raise QueryError("the query is nested too deeply; simplify it")
-    if isinstance(node, wq.Term):
+def _form(key: tuple[str, ...], state: _State, boost: float, track: bool = False,
+          negated: bool = False) -> wq.Query:
+    """A form of an abbreviation: its words, as a phrase if several. The other
+    forms' weight is shared among their words and gets no lead bonus, so a
+    long full form or an opening mention does not outscore the form typed."""
+    if len(key) == 1:
+        return _word(key[0], None, state, negated, boost=boost, track=track, lead=track)
+    return _phrase(key, None, state, negated, boost=boost, track=track)
+
+
+def _plain(node) -> bool:
+    """A word or compound typed without quotes or a field: expansions apply."""
+    return isinstance(node, (Term, Phrase)) and node.raw and node.field is None
+
+
+def _typed(run: list, state: _State) -> list[str]:
+    """What a run of words may be looked up as: as typed, and as its words."""
+    raw = " ".join(state.text[run[0].at[0] : run[-1].at[1]].split())
+    written = " ".join(n.written if isinstance(n, Term) else " ".join(n.written) for n in run)
+    return list(dict.fromkeys([raw, written]))
+
+
+def _words_of(run: list) -> tuple[str, ...]:
+    return tuple(w for n in run for w in ((n.word,) if isinstance(n, Term) else n.words))
+
+
+def _expanded(run: list, state: _State, negated: bool) -> wq.Query | None:
+    """A run of plain words that names an actor or is a known form, expanded."""
+    for text in _typed(run, state):
+        actor = state.gazetteer.resolve(text)
+        if actor:
+            if not negated:
+                state.parsed.expansions.append({"alias": text, "actor": actor})
+            inner = _sequence(run, state, negated, expand=False)
+            return wq.Or([inner, wq.ConstantScoreQuery(wq.Term("actor", actor), state.weights.alias)])
+    if state.synonyms is None:
+        return None
+    key = _words_of(run)
+    for text in _typed(run, state):
+        others = state.synonyms.others(key, text)
+        if others:
+            if not negated:
+                state.parsed.synonyms.append({"typed": text, "forms": others})
+            # the typed form is a fixed expression: its words together, in order
+            typed = _form(key, state, 1.0, track=True, negated=negated)
+            alternatives = [_form(k, state, state.weights.synonym / len(k))
+                            for k in dict.fromkeys(map(form_key, others)) if k]
+            return wq.Or([typed, *alternatives])
+    return None
+
+
+def _sequence(nodes: list, state: _State, negated: bool, expand: bool = True) -> wq.Query:
+    """ANDed nodes; runs of plain words are looked up as actors and forms,
+    longest first."""
+    longest = max(ALIAS_WORDS, state.synonyms.longest if state.synonyms else 0)
+    out, i = [], 0
+    while i < len(nodes):
+        done = False
+        if expand and _plain(nodes[i]):
+            end = i
+            while end < len(nodes) and end - i < longest and _plain(nodes[end]):
+                end += 1
+            for n in range(end - i, 0, -1):
+                found = _expanded(nodes[i : i + n], state, negated)
+                if found is not None:
+                    out.append(found)
+                    i += n
+                    done = True
+                    break
+        if not done:
+            out.append(_transform(nodes[i], state, negated, expand=False))
+            i += 1
+    return out[0] if len(out) == 1 else wq.And(out)
+
+
+def _transform(node, state: _State, negated: bool = False, expand: bool = True) -> wq.Query:
+    if expand and _plain(node):
+        return _sequence([node], state, negated)
+    if isinstance(node, Term):
         return _term(node, state, negated)
-    if isinstance(node, wq.Phrase):
-        return _phrase(node, state, negated)
-    if isinstance(node, (wq.Prefix, wq.Wildcard)):
-        return _multiterm(node, state, negated)
-    if isinstance(node, wq.Every):  # a bare "*"
-        raise QueryError(f"a wildcard needs at least {MIN_PREFIX} letters before * or ?")
-    if isinstance(node, wq.Not):
-        return wq.Not(_transform(node.query, state, True, depth + 1))
-    if isinstance(node, (wq.AndNot, wq.AndMaybe)):
-        first = _transform(node.a, state, negated, depth + 1)
-        second = _transform(node.b, state, negated or isinstance(node, wq.AndNot), depth + 1)
-        return type(node)(first, second)
-    if isinstance(node, wq.CompoundQuery):
-        return type(node)([_transform(c, state, negated, depth + 1) for c in node.subqueries])
-    if node is wq.NullQuery or isinstance(node, type(wq.NullQuery)):
-        return node
-    raise QueryError(f"this kind of query is not supported: {node}")
+    if isinstance(node, Phrase):
+        return _whole(_phrase(node.words, node.field, state, negated), node, state)
+    if isinstance(node, Prefix):
+        return _prefix(node, state, negated)
+    if isinstance(node, Not):
+        return wq.Not(_transform(node.child, state, True))
+    if isinstance(node, And):
+        return _sequence(list(node.children), state, negated)
+    if isinstance(node, Or):
+        return wq.Or([_transform(c, state, negated) for c in node.children])
+    raise TypeError(f"not a query node: {node!r}")
 
 
 def parse(text: str, reader, gazetteer: Gazetteer, weights: Weights = Weights(),
-          names: dict[str, int] | None = None) -> Parsed:
+          names: dict[str, int] | None = None, synonyms: Synonyms | None = None) -> Parsed:
     """The query for what the user typed; an empty text matches everything.
 
     `names` counts how often words were written as names in the corpus
@@ -251,20 +292,16 @@ def parse(text: str, reader, gazetteer: Gazetteer, weights: Weights = Weights(),
     parsed = Parsed(query=wq.Every())
     if not text.strip():
         return parsed
-    _check_syntax(text, set(reader.schema.names()))
-    state = _State(reader=reader, weights=weights, parsed=parsed, actors={}, names=names or {})
-    state.short = len([t for t in _TOKEN_RE.findall(text) if t not in "()" and t not in _OPERATORS]) <= weights.short
-    expanded = _expand_aliases(text, gazetteer, state)
-    words = [t for t in _TOKEN_RE.findall(text) if t not in "()" and t not in _OPERATORS]
-    if words and all(t.startswith("-") for t in words):
-        expanded = f"{_EVERYTHING} {expanded}"
-    try:
-        raw = _PARSER.parse(expanded)
-    except RecursionError:
-        raise QueryError("the query is nested too deeply; simplify it") from None
-    except Exception as exc:  # Whoosh raises assorted errors on odd syntax
-        raise QueryError(f"cannot understand the query {text!r}: {exc}") from None
-    query = _transform(raw, state)
+    tree = querylang.parse(text, set(reader.schema.names()))
+    if tree is None:
+        parsed.query = wq.NullQuery
+        return parsed
+    state = _State(reader=reader, weights=weights, parsed=parsed, gazetteer=gazetteer, synonyms=synonyms,
+                   names=names or {}, text=text)
+    positive = sum(len(n.words) if isinstance(n, Phrase) else 1
+                   for n in querylang.walk(tree) if isinstance(n, (Term, Phrase, Prefix)))
+    state.short = positive <= weights.short
+    query = _transform(tree, state)
     stems = list(dict.fromkeys(w["stem"] for w in parsed.words if w["stem"] and "*" not in w["word"]))
     if weights.proximity and state.short and len(stems) >= 2:
         near = SpanNear2([wq.Term("body", s, boost=weights.proximity) for s in stems],

@@ -24,10 +24,12 @@ from whoosh import scoring, query as wq
 from . import analysis, columns, spelling
 from .columns import UNDATED, Columns
 from .actors import Gazetteer
-from .indexer import CURRENT, live_build, open_build, load_forms, load_gazetteer, load_names
-from .query import Parsed, QueryError, Weights, parse
+from .indexer import CURRENT, live_build, open_build, load_forms, load_gazetteer, load_names, load_synonyms
+from .errors import QueryError, label_id
+from .query import Parsed, Weights, parse
 from .ranking import Match, Ranker, TooSlow
 from .schema import EXACT, FACETS
+from .synonyms import Synonyms
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
@@ -48,6 +50,7 @@ class _Generation:
     searcher: object
     gazetteer: Gazetteer
     names: dict[str, int]
+    synonyms: Synonyms
     columns: Columns
     ranker: Ranker
     _forms: dict[str, list[tuple[str, int]]] | None = None
@@ -77,7 +80,7 @@ class _Generation:
         key = (text, weights)
         parsed = self._parsed.get(key)
         if parsed is None:
-            parsed = parse(text, self.searcher.reader(), self.gazetteer, weights, self.names)
+            parsed = parse(text, self.searcher.reader(), self.gazetteer, weights, self.names, self.synonyms)
             self._parsed[key] = parsed
             if len(self._parsed) > PARSED_QUERIES:
                 self._parsed.popitem(last=False)
@@ -141,6 +144,7 @@ class LiveIndex:
             searcher=searcher,
             gazetteer=gazetteer,
             names=load_names(build),
+            synonyms=load_synonyms(build),
             columns=cols,
             ranker=Ranker(searcher, cols, k1=self.weights.k1, b=self.weights.b),
         )
@@ -174,16 +178,16 @@ def _as_date(value, name: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise QueryError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+        raise QueryError("bad_date", name=name, label=label_id(name), value=value) from None
 
 
 def _as_int(value, name: str, low: int, high: int) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise QueryError(f"{name} must be a whole number, not {value!r}") from None
+        raise QueryError("bad_number", name=name, label=label_id(name), value=value) from None
     if not low <= number <= high:
-        raise QueryError(f"{name} must be between {low} and {high}, not {number}")
+        raise QueryError("out_of_range", name=name, label=label_id(name), low=low, high=high, value=number)
     return number
 
 
@@ -304,7 +308,7 @@ def mark(text: str, marks: Sequence[Sequence[int]], before: str, after: str, esc
 
 
 def _too_slow() -> QueryError:
-    return QueryError(f"the query took longer than {TIME_LIMIT:g} s and was stopped; use fewer or longer words")
+    return QueryError("query_too_slow", seconds=TIME_LIMIT)
 
 
 @dataclass
@@ -324,7 +328,7 @@ class Filters:
         date_from = _as_date(date_from, "from")
         date_to = _as_date(date_to, "to")
         if date_from and date_to and date_from > date_to:
-            raise QueryError("from must not be after to")
+            raise QueryError("dates_reversed")
         selected = {"outlet": _values(outlet), "actor": _values(actor), "topic": _values(topic)}
         return cls(q or "", selected, date_from, date_to, _values(require_actor))
 
@@ -407,9 +411,9 @@ def search(
     page = _as_int(page, "page", 1, MAX_WINDOW)
     per_page = _as_int(per_page, "per_page", 1, MAX_PER_PAGE)
     if page * per_page > MAX_WINDOW:
-        raise QueryError(f"results deeper than {MAX_WINDOW} are not served; narrow the query")
+        raise QueryError("too_deep", limit=MAX_WINDOW)
     if sort not in SORTS:
-        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        raise QueryError("bad_sort", choices=", ".join(SORTS), value=sort)
     f = Filters.make(q, outlet, actor, topic, date_from, date_to, require_actor)
 
     with index._lock:
@@ -437,6 +441,8 @@ def search(
         searched_as = {
             "words": [{**w, "forms": gen.forms(w["stem"]) if w["stem"] else []} for w in parsed.words],
             "actors": parsed.expansions,
+            "synonyms": parsed.synonyms,
+            "spellings": parsed.spellings,
         }
     return {
         "query": f.q,

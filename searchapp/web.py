@@ -24,9 +24,10 @@ from werkzeug.exceptions import HTTPException, NotFound
 from whoosh.index import IndexError as WhooshIndexError
 
 from . import api, insights
+from .errors import QueryError, message
 from .indexer import IndexerError
 from .schema import FACETS
-from .search import MAX_WINDOW, Filters, LiveIndex, QueryError, get_article, mark
+from .search import MAX_WINDOW, Filters, LiveIndex, get_article, mark
 
 FACET_LABELS = {"outlet": "Media", "actor": "Aktor", "topic": "Topik"}
 SIDEBAR_ORDER = ("actor", "topic", "outlet")
@@ -34,9 +35,11 @@ SORT_LABELS = {"relevance": "Relevansi", "newest": "Terbaru", "oldest": "Terlama
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
           "Agustus", "September", "Oktober", "November", "Desember")
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-HTTP_HEADINGS = {404: "Halaman tidak ditemukan", 405: "Metode tidak diizinkan"}
-HTTP_MESSAGES = {404: "Alamat ini tidak ada. Mungkin tautannya sudah usang atau salah ketik.",
+HTTP_HEADINGS = {400: "Permintaan tidak valid", 404: "Halaman tidak ditemukan", 405: "Metode tidak diizinkan"}
+HTTP_MESSAGES = {400: "Server tidak dapat memahami permintaan ini.",
+                 404: "Alamat ini tidak ada. Mungkin tautannya sudah usang atau salah ketik.",
                  405: "Halaman ini hanya bisa dibuka dengan GET."}
+OTHER_HEADINGS = {4: "Permintaan tidak dapat dilayani", 5: "Terjadi kesalahan"}  # by the first digit of the status
 DEFAULT_PER_PAGE = 10
 FACET_VISIBLE = 8
 INTERVAL_LABELS = {"day": "hari", "week": "minggu", "month": "bulan"}
@@ -215,7 +218,8 @@ def facet_groups(result: dict) -> list[dict]:
 
 def reading(result: dict) -> dict:
     """How the query was searched: each word, its stem and the written forms of
-    that stem it matched in the corpus; prefix patterns; actor alias expansions."""
+    that stem it matched in the corpus; prefix patterns; actor alias,
+    abbreviation and name-spelling expansions."""
     searched = result.get("searched_as") or {}
     aliases = list(dict.fromkeys((a["alias"], a["actor"]) for a in searched.get("actors", [])))
     alias_words = {part for alias, _actor in aliases for part in alias.lower().split()}
@@ -229,8 +233,11 @@ def reading(result: dict) -> dict:
         seen.add(key)
         words.append({"word": w["word"], "stem": w["stem"], "forms": forms, "changed": changed})
     stems = [(w["word"], w["stem"]) for w in words if w["changed"]]
-    return {"words": words, "stems": stems, "aliases": aliases,
-            "shown": bool(stems or aliases or any(w["forms"] or not w["stem"] for w in words))}
+    synonyms = [(s["typed"], s["forms"]) for s in searched.get("synonyms", [])]
+    spellings = [(s["typed"], s["variants"]) for s in searched.get("spellings", [])]
+    return {"words": words, "stems": stems, "aliases": aliases, "synonyms": synonyms, "spellings": spellings,
+            "shown": bool(stems or aliases or synonyms or spellings
+                          or any(w["forms"] or not w["stem"] for w in words))}
 
 
 # --- views of the whole result set ------------------------------------------------
@@ -425,10 +432,13 @@ def _wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
-def _error_page(status: int, heading: str, message: str, code: str):
+def _error_page(status: int, heading: str, code: str, message_code: str, **params):
+    """The error as a page (Indonesian) or, under /api/, as JSON in the request's language;
+    `code` is the API's kind of error, `message_code` the catalogue message."""
     if _wants_json():
-        return api.error_json(status, code, message)
-    return render_template("error.html", status=status, heading=heading, message=message), status
+        return api.error_json(status, code, message(message_code, api.language(), **params))
+    text = message(message_code, "id", **params)
+    return render_template("error.html", status=status, heading=heading, message=text), status
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -485,7 +495,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         live = api.live_index()
         article = get_article(live, article_id, q)
         if article is None:
-            raise NotFound(f"Tidak ada artikel dengan id “{article_id}”.")
+            raise NotFound(message("article_not_found", "id", id=article_id))
         return render_template("article.html", article=article, back=SearchState(q=q), browse=SearchState(),
                                paragraphs=paragraphs(article["body"], article["highlights"]),
                                similar=insights.similar(live, article_id) or [])
@@ -503,34 +513,41 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.errorhandler(QueryError)
     def bad_query(exc: QueryError):
-        return _error_page(400, "Permintaan tidak dapat diproses", str(exc), "invalid_parameter")
+        if _wants_json():
+            return api.query_error_json(exc)
+        return render_template("error.html", status=400, heading="Permintaan tidak dapat diproses",
+                               message=exc.message("id")), 400
 
     @app.errorhandler(IndexerError)
     def no_index(exc: IndexerError):
-        return _error_page(503, "Indeks belum tersedia", str(exc), "index_unavailable")
+        app.logger.warning("index unavailable: %s", exc)
+        return _error_page(503, "Indeks belum tersedia", "index_unavailable", "no_index")
 
     @app.errorhandler(WhooshIndexError)
     @app.errorhandler(OSError)
     def unreadable_index(exc: Exception):
         app.logger.exception("index unreadable")
-        return _error_page(503, "Indeks tidak dapat dibaca",
-                           "the index could not be read; it may be damaged or being replaced", "index_unavailable")
+        return _error_page(503, "Indeks tidak dapat dibaca", "index_unavailable", "index_unreadable")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
         headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else {}
         if _wants_json():
-            body, _ = api.error_json(status, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+            code = exc.name.lower().replace(" ", "_")
+            text = (message(code, api.language()) if code in ("not_found", "method_not_allowed")
+                    else message("http_error", api.language(), status=status))
+            body, _ = api.error_json(status, code, text)
             return body, status, headers
-        own_words = exc.description != type(exc).description
-        page = render_template("error.html", status=status, heading=HTTP_HEADINGS.get(status, exc.name),
+        own_words = exc.description != type(exc).description  # ours are Indonesian; Werkzeug's are not
+        heading = HTTP_HEADINGS.get(status) or OTHER_HEADINGS.get(status // 100, OTHER_HEADINGS[5])
+        page = render_template("error.html", status=status, heading=heading,
                                message=exc.description if own_words else HTTP_MESSAGES.get(status, ""))
         return page, status, headers
 
     @app.errorhandler(Exception)
     def internal_error(exc: Exception):
         app.logger.exception("unhandled error")
-        return _error_page(500, "Terjadi kesalahan", "an internal error occurred", "internal_error")
+        return _error_page(500, "Terjadi kesalahan", "internal_error", "internal_error")
 
     return app

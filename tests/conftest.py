@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 
@@ -43,6 +45,15 @@ def clickid_slice(tmp_path_factory) -> Path:
     with gzip.open(CLICKID, "rt", encoding="utf-8") as src, open(path, "w", encoding="utf-8") as dst:
         dst.writelines(islice(src, 600))
     return path
+
+
+@pytest.fixture(scope="session")
+def clickid_records() -> list[dict]:
+    """Every article of the real 2019 corpus, as read from its JSON lines."""
+    if not CLICKID.exists():
+        pytest.skip(f"{CLICKID} not present")
+    with gzip.open(CLICKID, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +108,18 @@ def live_from(tmp_path):
 
     yield make
     for live in opened:
+        live.close()
+
+
+@contextmanager
+def indexed(records: list[dict], directory: Path) -> Iterator[LiveIndex]:
+    """The live index of these records, built in `directory`, closed after."""
+    write_jsonl(directory / "articles.jsonl", records)
+    indexer.rebuild([directory / "articles.jsonl"], directory / "index", procs=1)
+    live = LiveIndex(directory / "index")
+    try:
+        yield live
+    finally:
         live.close()
 
 

@@ -29,13 +29,20 @@ def documented(spec: dict, path: str, status: int) -> str:
     return content["schema"]["$ref"].rsplit("/", 1)[1]
 
 
-def error_of(response, status: int, code: str) -> str:
+def error_of(response, status: int, code: str, reason: str | None = None) -> str:
+    """The message of an API error; a bad parameter (and only that) also names its `reason`."""
     assert response.status_code == status
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    fields = {"code", "message", "reason"} if code == "invalid_parameter" else {"code", "message"}
+    assert set(body) == {"error"} and set(body["error"]) == fields
     assert body["error"]["code"] == code and body["error"]["message"]
+    if reason:
+        assert body["error"]["reason"] == reason
     return body["error"]["message"]
+
+
+ENGLISH = {"Accept-Language": "en"}
 
 
 def test_openapi_document_is_valid(spec):
@@ -116,23 +123,25 @@ def test_json_is_utf8_not_escaped(client):
 
 
 @pytest.mark.parametrize(
-    "query, words",
+    "query, reason, words, kata",
     [
-        ("page=x", "page"),
-        ("page=0", "page"),
-        ("per_page=0", "per_page"),
-        ("per_page=101", "per_page"),
-        ("page=101&per_page=100", "10000"),
-        ("sort=best", "sort"),
-        ("from=yesterday", "from"),
-        ("to=2021-02-30", "to"),
-        ("from=2021-10-02&to=2021-10-01", "from"),
-        ("q=id:x", "title:"),
-        ("q=outlet:Tempo", "title:"),
+        ("page=x", "bad_number", "page", "nomor halaman"),
+        ("page=0", "out_of_range", "page", "nomor halaman"),
+        ("per_page=0", "out_of_range", "per_page", "per halaman"),
+        ("per_page=101", "out_of_range", "per_page", "per halaman"),
+        ("page=101&per_page=100", "too_deep", "10000", "10000"),
+        ("sort=best", "bad_sort", "sort", "urutan"),
+        ("from=yesterday", "bad_date", "from", "tanggal awal"),
+        ("to=2021-02-30", "bad_date", "to", "tanggal akhir"),
+        ("from=2021-10-02&to=2021-10-01", "dates_reversed", "from", "tanggal awal"),
+        ("q=id:x", "field_not_searchable", "title:", "title:"),
+        ("q=outlet:Tempo", "field_not_searchable", "title:", "title:"),
     ],
 )
-def test_bad_parameters_are_400_errors(client, query, words):
-    assert words in error_of(client.get(f"/api/search?{query}"), 400, "invalid_parameter")
+def test_bad_parameters_are_400_errors(client, query, reason, words, kata):
+    """Indonesian by default, English on request; the reason is the same in both."""
+    assert kata in error_of(client.get(f"/api/search?{query}"), 400, "invalid_parameter", reason)
+    assert words in error_of(client.get(f"/api/search?{query}", headers=ENGLISH), 400, "invalid_parameter", reason)
 
 
 def test_article(client, live):

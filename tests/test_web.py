@@ -270,13 +270,13 @@ def test_query_reading_shows_stems(client):
 @pytest.mark.parametrize(
     "url, words",
     [
-        ("/?page=x", "page"),
-        ("/?page=0", "page"),
-        ("/?per_page=1000", "per_page"),
+        ("/?page=x", "nomor halaman"),
+        ("/?page=0", "nomor halaman"),
+        ("/?per_page=1000", "jumlah hasil per halaman"),
         ("/?page=200&per_page=100", "10000"),
-        ("/?sort=best", "sort"),
-        ("/?from=2021-13-01", "from"),
-        ("/?from=2021-10-02&to=2021-10-01", "from"),
+        ("/?sort=best", "urutan"),
+        ("/?from=2021-13-01", "tanggal awal"),
+        ("/?from=2021-10-02&to=2021-10-01", "tanggal awal"),
         ("/?q=id:x", "title:"),
     ],
 )
