@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import scoring, query as wq
+from whoosh.query.spans import SpanNear2
 
 from . import analysis, columns, spelling
 from .columns import UNDATED, Columns
@@ -87,8 +88,8 @@ class _Generation:
         self._parsed.move_to_end(key)
         return parsed
 
-    def highlighter(self, terms: set[str]) -> Highlighter:
-        return Highlighter(terms, lambda stem: self.forms(stem, None))
+    def highlighter(self, wanted: Wanted) -> Highlighter:
+        return Highlighter(wanted, lambda stem: self.forms(stem, None))
 
     @property
     def documents(self) -> int:
@@ -202,27 +203,50 @@ def _values(value: str | Iterable[str] | None) -> list[str]:
 # --- query terms and snippets -------------------------------------------------
 
 
-def _positive_terms(q: wq.Query, reader) -> set[str]:
-    """The index terms the query looks for (prefixes expanded), minus NOT parts."""
+@dataclass(frozen=True)
+class Wanted:
+    """What a query's highlights look for: its index terms, and the phrases
+    whose words are marked only where they stand together ("PDI-P" marks
+    "PDI-P", not every "P")."""
+
+    terms: frozenset[str]
+    phrases: frozenset[tuple[str, ...]] = frozenset()
+    phrase_only: frozenset[str] = frozenset()
+
+
+def _positive_terms(q: wq.Query, reader) -> Wanted:
+    """The index terms the query looks for (prefixes expanded), minus NOT
+    parts and the proximity bonus (its words are the query's own)."""
     found: set[str] = set()
+    alone: set[str] = set()
+    phrases: set[tuple[str, ...]] = set()
 
     def walk(node):
-        if isinstance(node, wq.Not):
+        if isinstance(node, (wq.Not, SpanNear2)):
+            return
+        if isinstance(node, wq.Phrase):
+            phrases.add(tuple(node.words))
+            found.update(node.words)
             return
         if isinstance(node, wq.Term):  # no look-up: a term the index lacks marks nothing anyway
+            if analysis.compound(node.text):
+                return  # the bonus of a compound written whole: its phrase marks it
             if node.fieldname in EXACT or node.fieldname in EXACT.values():
                 found.add(node.text)
+                alone.add(node.text)
             return
         if node.is_leaf():
             for fieldname, text in node.existing_terms(reader, expand=True):
                 if fieldname in EXACT or fieldname in EXACT.values():
-                    found.add(text.decode("utf-8") if isinstance(text, bytes) else text)
+                    text = text.decode("utf-8") if isinstance(text, bytes) else text
+                    found.add(text)
+                    alone.add(text)
             return
         for child in node.children():
             walk(child)
 
     walk(q)
-    return found
+    return Wanted(frozenset(found), frozenset(phrases), frozenset(found - alone))
 
 
 class Highlighter:
@@ -231,21 +255,23 @@ class Highlighter:
     Analysing a whole article (every token tokenised and stemmed) took ~1 ms
     per hit; one regex of every written form of the wanted terms (the build's
     forms table) finds the same words in C. Terms that are not plain words
-    (numbers, abbreviations) fall back to the analysis.
+    (numbers, abbreviations) fall back to the analysis. A word wanted only as
+    part of a phrase is marked where the phrase stands, and the parts of a
+    compound are marked as one span ("PDI-P").
     """
 
-    def __init__(self, terms: set[str], forms=lambda stem: ()):
-        self.terms = terms
+    def __init__(self, wanted: Wanted | set[str], forms=lambda stem: ()):
+        if not isinstance(wanted, Wanted):
+            wanted = Wanted(frozenset(wanted))
+        self.wanted = wanted
+        self.terms = terms = set(wanted.terms)
         self._regex = None
-        if terms and all(t.isalpha() for t in terms):
+        if terms and all(t.replace("-", "").isalpha() for t in terms):
             words = sorted(terms | {w for t in terms for w in forms(t)}, key=len, reverse=True)
             self._regex = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE)
 
-    def find(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, term) of each wanted word in the text."""
+    def _all(self, text: str) -> list[tuple[int, int, str]]:
         terms = self.terms
-        if not terms:
-            return []
         if self._regex is None:
             return [(s, e, t) for t, w, s, e in analysis.analyze(text) if t in terms or w in terms]
         found = []
@@ -256,8 +282,44 @@ class Highlighter:
                 found.append((m.start(), m.end(), term))
         return found
 
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, term) of each wanted word in the text."""
+        if not self.terms:
+            return []
+        found = self._all(text)
+        if not self.wanted.phrase_only:
+            return found
+        keep = [t not in self.wanted.phrase_only for _s, _e, t in found]
+        for phrase in self.wanted.phrases:
+            n = len(phrase)
+            for i in range(len(found) - n + 1):
+                run = found[i : i + n]
+                if tuple(t for _s, _e, t in run) == phrase and all(
+                    _adjacent(text[a[1] : b[0]]) for a, b in zip(run, run[1:])
+                ):
+                    keep[i : i + n] = [True] * n
+        return [m for m, k in zip(found, keep) if k]
+
     def spans(self, text: str) -> list[list[int]]:
-        return [[s, e] for s, e, _t in self.find(text)]
+        return _joined([[s, e] for s, e, _t in self.find(text)], text)
+
+
+def _adjacent(gap: str) -> bool:
+    """Whether two words with this text between them stand together, as the
+    index sees it: nothing but punctuation and stop words between."""
+    stops = analysis.stop_words()
+    return all(w in stops for w, _s, _e in analysis.iter_words(gap))
+
+
+def _joined(spans: list[list[int]], text: str) -> list[list[int]]:
+    """Spans of a compound's parts ("PDI", "P") merged into one ("PDI-P")."""
+    out: list[list[int]] = []
+    for s, e in spans:
+        if out and text[out[-1][1] : s] in ("", "-"):
+            out[-1][1] = e
+        else:
+            out.append([s, e])
+    return out
 
 
 NO_HIGHLIGHTS = Highlighter(set())
@@ -291,7 +353,7 @@ def make_snippet(text: str, words: Highlighter, size: int = SNIPPET_CHARS) -> tu
     prefix = "… " if start > 0 else ""
     suffix = " …" if end < len(text) else ""
     marks = [[s - start + len(prefix), e - start + len(prefix)] for s, e, _t in matches if s >= start and e <= end]
-    return prefix + piece + suffix, marks
+    return prefix + piece + suffix, _joined(marks, prefix + piece + suffix)
 
 
 def mark(text: str, marks: Sequence[Sequence[int]], before: str, after: str, escape=lambda s: s) -> str:
