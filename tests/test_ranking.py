@@ -24,6 +24,10 @@ QUERIES = [
     "indones*",  # prefix
     "Amerika Serikat",  # actor alias expansion
     "sepak bola indonesia piala",
+    "PDI-P",  # a compound: the phrase of its parts, the compound written whole as a bonus
+    "wapres",  # an abbreviation: its full form as a phrase
+    '"negara kesatuan republik indonesia"',  # a long phrase of common words
+    'title:"presiden jokowi"',
 ]
 
 
