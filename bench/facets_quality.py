@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from searchapp import outlets, topics  # noqa: E402
 from searchapp.actors import default_gazetteer  # noqa: E402
-from searchapp.analysis import protect, terms  # noqa: E402
+from searchapp.analysis import Stemmer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_topics import is_held_out  # noqa: E402
@@ -57,7 +57,7 @@ def source_label(row: dict) -> str | None:
 
 def measure(rows: list[dict]) -> dict:
     gaz = default_gazetteer()
-    protect(gaz.protected_words())
+    terms = Stemmer(gaz.protected_words()).terms
     t_actor = t_outlet = t_topic = t_stem = 0.0
     with_actor = with_topic = with_rule_topic = 0
     agree = agree_top2 = labelled = 0

@@ -47,8 +47,9 @@ def main() -> None:
         if len(forms) > 1
     ]
     collisions.sort(key=lambda c: -sum(n for _w, n in c[1]))
+    ours = analysis.Stemmer()
     for stem, forms in collisions[: args.top]:
-        exception = {w for w, _n in forms if analysis.stem_word(w) != stem}
+        exception = {w for w, _n in forms if ours.stem(w) != stem}
         shown = ", ".join(f"{w}{'*' if w in exception else ''} {n}" for w, n in forms[:8])
         print(f"{stem:14} {shown}")
     print("\n* = already fixed in stem_exceptions.tsv")

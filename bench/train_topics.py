@@ -83,9 +83,9 @@ def load(corpus: Path, stems_cache: Path | None) -> list[dict]:
         with stems_cache.open("rb") as fh:
             return pickle.load(fh)
     from searchapp.actors import default_gazetteer
-    from searchapp.analysis import protect, terms
+    from searchapp.analysis import Stemmer
 
-    protect(default_gazetteer().protected_words())  # as the indexer and the bench do
+    terms = Stemmer(default_gazetteer().protected_words()).terms  # as the indexer and the bench do
     rows = []
     with gzip.open(corpus, "rt", encoding="utf-8") as fh:
         for line in fh:

@@ -1,17 +1,19 @@
 """Indonesian text analysis: tokenizing, stop words, Sastrawi stemming.
 
 One pipeline serves indexing, querying, snippets and topic rules, so a word is
-always reduced the same way wherever it is seen. The Sastrawi stemmer and the
-word lists are module-level and loaded lazily: Whoosh pickles the schema (and so
-the analyzer), and a stemmer held as an attribute would add ~660 KB to every
-index open.
+always reduced the same way wherever it is seen. Tokenizing is a pure function
+(`iter_words`); stemming is a `Stemmer` object per build, holding that build's
+protected names and the stems it worked out, so two builds opened in one
+process never share them. The Sastrawi stemmer and the word lists are read-only
+and loaded once per process: Whoosh pickles the schema (and so the analyzer),
+and a stemmer held as an attribute would add ~660 KB to every index open.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
@@ -51,24 +53,6 @@ def stem_exceptions() -> dict[str, str]:
         word, _, stem = line.partition("\t")
         table[word.strip().lower()] = stem.strip().lower()
     return table
-
-
-_protected: set[str] = set()
-_stem_cache: dict[str, str] = {}
-_stemmer = None
-
-
-def protect(words: Iterable[str]) -> None:
-    """Keep these words (names: "Taliban", "Bekasi") out of the stemmer.
-
-    Sastrawi turns "Taliban" into "talib" and "Bekasi" into "bekas"; a
-    protected word is indexed and searched as its lowercase self.
-    """
-    new = {w.lower() for w in words} - _protected
-    if new:
-        _protected.update(new)
-        for word in new:
-            _stem_cache.pop(word, None)
 
 
 _REGEX_SPECIAL = re.compile(r"[.^$*+?{}\[\]\\|()]")
@@ -112,15 +96,14 @@ def _speed_up_sastrawi(stemmer) -> None:
     stemmer.dictionary.contains = stemmer.dictionary.words.__contains__
 
 
+@cache
 def _sastrawi():
-    global _stemmer
-    if _stemmer is None:
-        from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+    """The uncached inner Sastrawi stemmer: each `Stemmer` caches in front of it."""
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-        # The uncached inner stemmer: our own dict cache sits in front of it.
-        _stemmer = StemmerFactory().create_stemmer().delegatedStemmer
-        _speed_up_sastrawi(_stemmer)
-    return _stemmer
+    stemmer = StemmerFactory().create_stemmer().delegatedStemmer
+    _speed_up_sastrawi(stemmer)
+    return stemmer
 
 
 def stem_cache_fingerprint() -> str:
@@ -130,34 +113,99 @@ def stem_cache_fingerprint() -> str:
     return hashlib.sha1(repr(sorted(stem_exceptions().items())).encode()).hexdigest()[:12]
 
 
-def export_stem_cache() -> dict[str, str]:
-    """What Sastrawi worked out in this process (protected names left out)."""
-    return {w: s for w, s in _stem_cache.items() if w not in _protected}
+def _unprotected_stem(word: str) -> str:
+    """Sastrawi with the exception table: the stem of a word no build protects."""
+    exceptions = stem_exceptions()
+    if word in exceptions:
+        return exceptions[word]
+    if not word.replace("-", "").isalpha():
+        return word
+    return _sastrawi().stem_word(word) or word
 
 
-def load_stem_cache(entries: dict[str, str]) -> None:
-    """Start from stems worked out before, e.g. by an earlier rebuild."""
-    for word, stem in entries.items():
-        if word not in _protected:
-            _stem_cache.setdefault(word, stem)
+@lru_cache(maxsize=65_536)
+def _is_one_word(hyphenated: str) -> bool:
+    """Whether a hyphenated word is one word to the stemmer ("berlari-lari" →
+    "lari"); a compound ("al-qaeda") keeps its hyphen. Names never change this
+    (Sastrawi keeps a non-reduplicated compound whole), so tokenizing stays a
+    pure function of the text."""
+    return hyphenated in stem_exceptions() or "-" not in _unprotected_stem(hyphenated)
 
 
-def stem_word(word: str) -> str:
-    """The index term of one lowercase word, cached per process."""
-    try:
-        return _stem_cache[word]
-    except KeyError:
-        pass
-    if word in _protected:
-        stem = word
-    elif word in stem_exceptions():
-        stem = stem_exceptions()[word]
-    elif not word.replace("-", "").isalpha():
-        stem = word
-    else:
-        stem = _sastrawi().stem_word(word) or word
-    _stem_cache[word] = stem
-    return stem
+class Stemmer:
+    """A build's stemming: Sastrawi with the exception table, the build's
+    protected names passed through as written, and the stems worked out so far.
+
+    Sastrawi turns "Taliban" into "talib" and "Bekasi" into "bekas"; a
+    protected word is indexed and searched as its lowercase self. Sastrawi
+    costs ~0.3 ms a word, hence the cache, which a rebuild saves and the next
+    one loads (`export`, `load`).
+    """
+
+    def __init__(self, protected: Iterable[str] = ()):
+        self.protected = frozenset(w.lower() for w in protected)
+        self._cache: dict[str, str] = {}
+
+    def stem(self, word: str) -> str:
+        """The index term of one lowercase word."""
+        try:
+            return self._cache[word]
+        except KeyError:
+            pass
+        stem = word if word in self.protected else _unprotected_stem(word)
+        self._cache[word] = stem
+        return stem
+
+    def export(self) -> dict[str, str]:
+        """What Sastrawi worked out (protected names left out)."""
+        return {w: s for w, s in self._cache.items() if w not in self.protected}
+
+    def load(self, entries: dict[str, str]) -> None:
+        """Start from stems worked out before, e.g. by an earlier rebuild."""
+        for word, stem in entries.items():
+            if word not in self.protected:
+                self._cache.setdefault(word, stem)
+
+    def analyze(self, text: str) -> list[tuple[str, str, int, int]]:
+        """(stem, word, start, end) for every indexed word, stop words dropped."""
+        stops = stop_words()
+        return [(self.stem(w), w, s, e) for w, s, e in iter_words(text) if w not in stops]
+
+    def index_terms(self, text: str) -> tuple[list[str], list[str]]:
+        """(stemmed terms, derived forms and compounds as written) of a text.
+
+        The second list holds the words whose written form differs from their
+        index term ("serangan", not "banjir"): it ranks an article that uses
+        the query's own form above one that uses another form of the same
+        stem, lets a name that Sastrawi mangles be searched as written
+        ("bekasi", whose stem is "bekas"), and a root word would only repeat
+        its stem posting. It also holds each compound whole ("e-ktp", see
+        `compound`).
+        """
+        stops = stop_words()
+        cache = self._cache
+        stems: list[str] = []
+        exact: list[str] = []
+        for word in WORD_RE.findall(text):
+            if word.isalpha():
+                words = (word.lower(),)
+            else:
+                words = [w for w, _s, _e in _parts(word, 0)]
+                if len(words) > 1:
+                    exact.append(word.lower().translate(_APOSTROPHES))
+            for w in words:
+                if w not in stops:
+                    stem = cache.get(w)
+                    if stem is None:
+                        stem = self.stem(w)
+                    stems.append(stem)
+                    if stem != w:
+                        exact.append(w)
+        return stems, exact
+
+    def terms(self, text: str) -> list[str]:
+        """The stemmed index terms of a text in order, as the indexer stores them."""
+        return self.index_terms(text)[0]
 
 
 def _piece(raw: str) -> str:
@@ -184,7 +232,7 @@ def _parts(word: str, start: int) -> Iterator[tuple[str, int, int]]:
         return
     if all(p.group()[0].isalpha() for p in pieces) and all(word[p.end()] == "-" for p in pieces[:-1]):
         lower = word.lower().translate(_APOSTROPHES)
-        if len({_piece(p.group()) for p in pieces}) == 1 or lower in stem_exceptions() or "-" not in stem_word(lower):
+        if len({_piece(p.group()) for p in pieces}) == 1 or _is_one_word(lower):
             yield lower, start, start + len(word)
             return
     for p in pieces:
@@ -199,12 +247,6 @@ def iter_words(text: str) -> Iterator[tuple[str, int, int]]:
             yield word.lower(), m.start(), m.end()
         else:
             yield from _parts(word, m.start())
-
-
-def analyze(text: str) -> list[tuple[str, str, int, int]]:
-    """(stem, word, start, end) for every indexed word, stop words dropped."""
-    stops = stop_words()
-    return [(stem_word(w), w, s, e) for w, s, e in iter_words(text) if w not in stops]
 
 
 _NAME_RE = re.compile(r"\b[a-z][^\W\d_]*[ \t]+([A-Z][^\W\d_]{2,})\b")
@@ -238,43 +280,6 @@ def compound(word: str) -> str | None:
 def compounds(text: str) -> list[str]:
     """The compounds (see `compound`) written in a text, in order."""
     return [c for c in map(compound, WORD_RE.findall(text)) if c]
-
-
-def index_terms(text: str) -> tuple[list[str], list[str]]:
-    """(stemmed terms, derived forms and compounds as written) of a text.
-
-    The second list holds the words whose written form differs from their
-    index term ("serangan", not "banjir"): it ranks an article that uses the
-    query's own form above one that uses another form of the same stem, lets
-    a name that Sastrawi mangles be searched as written ("bekasi", whose stem
-    is "bekas"), and a root word would only repeat its stem posting. It also
-    holds each compound whole ("e-ktp", see `compound`).
-    """
-    stops = stop_words()
-    cache = _stem_cache
-    stems: list[str] = []
-    exact: list[str] = []
-    for word in WORD_RE.findall(text):
-        if word.isalpha():
-            words = (word.lower(),)
-        else:
-            words = [w for w, _s, _e in _parts(word, 0)]
-            if len(words) > 1:
-                exact.append(word.lower().translate(_APOSTROPHES))
-        for w in words:
-            if w not in stops:
-                stem = cache.get(w)
-                if stem is None:
-                    stem = stem_word(w)
-                stems.append(stem)
-                if stem != w:
-                    exact.append(w)
-    return stems, exact
-
-
-def terms(text: str) -> list[str]:
-    """The stemmed index terms of a text in order, as the indexer stores them."""
-    return index_terms(text)[0]
 
 
 class IndonesianTokenizer(Tokenizer):
@@ -340,14 +345,16 @@ class IndonesianStopFilter(Filter):
 
 
 class SastrawiStemFilter(Filter):
-    """Stems with Sastrawi through the per-process cache; protected names pass."""
+    """Stems text Whoosh analyses itself. searchapp never lets it: every field
+    is passed as the terms its build's `Stemmer` made (protected names and
+    all), so this stemmer protects no names and caches nothing."""
 
     is_morph = True
 
     def __call__(self, tokens):
         for t in tokens:
             if not t.stopped:
-                t.text = stem_word(t.text)
+                t.text = _unprotected_stem(t.text)
             yield t
 
 

@@ -179,19 +179,6 @@ def _remove_orphans(index_dir: Path) -> None:
 
 # --- preparing documents (in worker processes) ------------------------------
 
-_gazetteer: Gazetteer | None = None
-_names: Counter[str] = Counter()
-_forms: Counter[tuple[str, str]] = Counter()
-
-
-def _init_worker(actor_files: list[str]) -> None:
-    global _gazetteer
-    _gazetteer = Gazetteer.load(actor_files)
-    analysis.protect(_gazetteer.protected_words())
-    _names.clear()
-    _forms.clear()
-
-
 def _write_table(path: Path, rows: Iterable[tuple]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text("".join("\t".join(map(str, row)) + "\n" for row in rows), "utf-8")
@@ -217,8 +204,8 @@ def load_forms(build_dir: Path) -> Counter[tuple[str, str]]:
     return Counter({(s, w): int(n) for s, w, n in rows})
 
 
-def _load_stems(index_dir: Path) -> None:
-    """Seed this process's stem cache with what earlier builds worked out.
+def _load_stems(index_dir: Path) -> dict[str, str]:
+    """The stems earlier builds worked out (word → stem).
 
     Sastrawi costs ~0.3 ms per new word; a rebuild of the same corpus then
     stems nothing twice. The file is ignored when the exception table changed.
@@ -226,14 +213,13 @@ def _load_stems(index_dir: Path) -> None:
     try:
         with open(index_dir / STEMS, encoding="utf-8") as fh:
             if fh.readline().strip() != f"# {analysis.stem_cache_fingerprint()}":
-                return
-            analysis.load_stem_cache(dict(line.rstrip("\n").split("\t", 1) for line in fh if "\t" in line))
+                return {}
+            return dict(line.rstrip("\n").split("\t", 1) for line in fh if "\t" in line)
     except (FileNotFoundError, ValueError):
-        return
+        return {}
 
 
-def _save_stems(index_dir: Path, extra: dict[str, str]) -> None:
-    entries = {**analysis.export_stem_cache(), **extra}
+def _save_stems(index_dir: Path, entries: dict[str, str]) -> None:
     tmp = index_dir / f".{STEMS}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(f"# {analysis.stem_cache_fingerprint()}\n")
@@ -256,37 +242,50 @@ def _topic_label(article: Article) -> str | None:
     return str(sub) if sub and topics.from_category(str(sub)) else article.category
 
 
-def prepare(article: Article) -> dict:
-    """The Whoosh fields of an article, analysed here so workers share the CPU."""
-    title = article.title or ""
-    title_terms, title_exact = analysis.index_terms(title)
-    body_terms, body_exact = analysis.index_terms(article.body)
-    _names.update(w for w in analysis.name_mentions(article.body) if analysis.stem_word(w) != w)
-    _forms.update((analysis.stem_word(w), w) for w in set(body_exact + title_exact) if not analysis.compound(w))
-    published = article.published
-    return {
-        "id": article.id,
-        "title": title_terms,
-        "_stored_title": title,
-        "body": body_terms,
-        "_stored_body": article.body,
-        "lead": body_terms[:LEAD_TERMS],
-        "title_exact": title_exact,
-        "body_exact": body_exact,
-        "outlet": [article.outlet] if article.outlet else [],
-        "actor": _gazetteer.find(f"{title}\n{article.body}"),
-        "topic": topics.assign(_topic_label(article), title_terms + body_terms),
-        "published": datetime(published.year, published.month, published.day) if published else None,
-        "dated": 1 if published else 0,
-        "category": article.category or "",
-        "url": article.url,
-        "source": article.source,
-        "extra": article.extra,
-    }
+class Preparer:
+    """Turns a build's articles into Whoosh fields, analysed here so worker
+    processes share the CPU, with the build's own gazetteer and stemmer; and
+    counts what the searcher reads beside the index (words written as names,
+    the written forms of each stem)."""
 
+    def __init__(self, actor_files: list[str], stems: dict[str, str]):
+        self.gazetteer = Gazetteer.load(actor_files)
+        self.stemmer = analysis.Stemmer(self.gazetteer.protected_words())
+        self.stemmer.load(stems)
+        self.names: Counter[str] = Counter()
+        self.forms: Counter[tuple[str, str]] = Counter()
 
-def prepare_or_skip(item: Article | Skipped) -> dict | Skipped:
-    return item if isinstance(item, Skipped) else prepare(item)
+    def prepare(self, article: Article) -> dict:
+        """The Whoosh fields of an article."""
+        stem = self.stemmer.stem
+        title = article.title or ""
+        title_terms, title_exact = self.stemmer.index_terms(title)
+        body_terms, body_exact = self.stemmer.index_terms(article.body)
+        self.names.update(w for w in analysis.name_mentions(article.body) if stem(w) != w)
+        self.forms.update((stem(w), w) for w in set(body_exact + title_exact) if not analysis.compound(w))
+        published = article.published
+        return {
+            "id": article.id,
+            "title": title_terms,
+            "_stored_title": title,
+            "body": body_terms,
+            "_stored_body": article.body,
+            "lead": body_terms[:LEAD_TERMS],
+            "title_exact": title_exact,
+            "body_exact": body_exact,
+            "outlet": [article.outlet] if article.outlet else [],
+            "actor": self.gazetteer.find(f"{title}\n{article.body}"),
+            "topic": topics.assign(_topic_label(article), title_terms + body_terms),
+            "published": datetime(published.year, published.month, published.day) if published else None,
+            "dated": 1 if published else 0,
+            "category": article.category or "",
+            "url": article.url,
+            "source": article.source,
+            "extra": article.extra,
+        }
+
+    def prepare_or_skip(self, item: Article | Skipped) -> dict | Skipped:
+        return item if isinstance(item, Skipped) else self.prepare(item)
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -329,16 +328,15 @@ def _add(add: Callable[..., None], docs: Iterable[dict | Skipped], report: Build
             progress(1)
 
 
-def _update_serial(writer, build_dir: Path, items: Iterable, actor_files: list[str], report: BuildReport,
+def _update_serial(writer, build_dir: Path, items: Iterable, preparer: Preparer, report: BuildReport,
                    progress: Progress | None) -> None:
     """Analyse and add or replace articles with Whoosh's own writer (`add`)."""
-    _init_worker(actor_files)
     try:
-        _add(writer.update_document, (prepare_or_skip(i) for i in items), report, progress)
+        _add(writer.update_document, (preparer.prepare_or_skip(i) for i in items), report, progress)
     except BaseException:
         writer.cancel()
         raise
-    _write_names(build_dir, _names, _forms)
+    _write_names(build_dir, preparer.names, preparer.forms)
     writer.commit()
 
 
@@ -352,15 +350,14 @@ def _commit_segments(writer, build_dir: Path, segments: list, names: Counter[str
     writer._finish()
 
 
-def _rebuild_serial(ix, build_dir: Path, items: Iterable, actor_files: list[str], report: BuildReport,
+def _rebuild_serial(ix, build_dir: Path, items: Iterable, preparer: Preparer, report: BuildReport,
                     progress: Progress | None) -> None:
     """Analyse and write a rebuild in this process (small corpora)."""
-    _init_worker(actor_files)
     writer = ix.writer()
     try:
         series = SegmentSeries(ix, SEGMENT_BYTES)
-        _add(series.add_document, (prepare_or_skip(i) for i in items), report, progress)
-        _commit_segments(writer, build_dir, series.finish(), _names, _forms)
+        _add(series.add_document, (preparer.prepare_or_skip(i) for i in items), report, progress)
+        _commit_segments(writer, build_dir, series.finish(), preparer.names, preparer.forms)
     except BaseException:
         writer.cancel()
         raise
@@ -388,11 +385,11 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _segment_worker(build_dir: str, actor_files: list[str], jobs, results) -> None:
+def _segment_worker(build_dir: str, actor_files: list[str], stems: dict[str, str], jobs, results) -> None:
     """A worker process: analyse batches and write them into its own segments."""
     _die_with_parent()
     try:
-        _init_worker(actor_files)
+        preparer = Preparer(actor_files, stems)
         series = SegmentSeries(open_build(build_dir), SEGMENT_BYTES)
         while (batch := jobs.get()) is not None:
             added, skipped = 0, []
@@ -400,23 +397,23 @@ def _segment_worker(build_dir: str, actor_files: list[str], jobs, results) -> No
                 if isinstance(item, Skipped):
                     skipped.append(item)
                 else:
-                    doc = prepare(item)
+                    doc = preparer.prepare(item)
                     series.add_document(**{k: v for k, v in doc.items() if v is not None})
                     added += 1
             results.put(("batch", added, skipped))
-        results.put(("done", series.finish(), (_names, _forms, analysis.export_stem_cache())))
+        results.put(("done", series.finish(), (preparer.names, preparer.forms, preparer.stemmer.export())))
     except BaseException as exc:  # reported to the parent, which fails the build
         results.put(("error", f"{type(exc).__name__}: {exc}", None))
 
 
-def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str], procs: int,
-                    report: BuildReport, progress: Progress | None) -> dict[str, str]:
+def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str], stems: dict[str, str],
+                    procs: int, report: BuildReport, progress: Progress | None) -> dict[str, str]:
     """Like Whoosh's MpWriter with multisegment=True, but analysis happens in the
     workers too, so both the Sastrawi work and the posting writing use all cores.
     Returns the stems the workers worked out, for the next rebuild."""
     ctx = multiprocessing.get_context("fork")
     jobs, results = ctx.Queue(procs * 4), ctx.Queue()
-    workers = [ctx.Process(target=_segment_worker, args=(str(build_dir), actor_files, jobs, results), daemon=True)
+    workers = [ctx.Process(target=_segment_worker, args=(str(build_dir), actor_files, stems, jobs, results), daemon=True)
                for _ in range(procs)]
     for w in workers:
         w.start()
@@ -538,12 +535,13 @@ def rebuild(
             items = _dedupe(item for f in files for item in corpus.read_file(f))
             procs = procs or _default_procs(files)
             actors = [str(p) for p in stored_actors]
-            _load_stems(index_dir)
+            stems = _load_stems(index_dir)
             if procs > 1:
-                learned = _write_parallel(ix, build_dir, items, actors, procs, report, progress)
+                learned = _write_parallel(ix, build_dir, items, actors, stems, procs, report, progress)
             else:
-                learned = {}
-                _rebuild_serial(ix, build_dir, items, actors, report, progress)
+                preparer = Preparer(actors, stems)
+                _rebuild_serial(ix, build_dir, items, preparer, report, progress)
+                learned = preparer.stemmer.export()
             if report.indexed == 0:
                 raise IndexerError(f"no readable articles in {', '.join(map(str, paths))}")
             if strict and report.skipped:
@@ -560,7 +558,7 @@ def rebuild(
             if old:
                 _write_pointer(index_dir, PREVIOUS, old)
             _write_pointer(index_dir, CURRENT, build_name)
-            _save_stems(index_dir, learned)
+            _save_stems(index_dir, {**stems, **learned})
         except BaseException:
             shutil.rmtree(build_dir, ignore_errors=True)
             raise
@@ -599,12 +597,13 @@ def add(
         files = list(corpus.corpus_files(paths))
         actor_files = build_actor_files(build_dir)
         report = BuildReport(build=build_dir.name)
+        stems = _load_stems(index_dir)
+        preparer = Preparer(actor_files, stems)
         ix = open_build(build_dir)
         writer = ix.writer(limitmb=128)
-        _load_stems(index_dir)
         items = _dedupe(item for f in files for item in corpus.read_file(f))
-        _update_serial(writer, build_dir, items, actor_files, report, progress)
-        _save_stems(index_dir, {})
+        _update_serial(writer, build_dir, items, preparer, report, progress)
+        _save_stems(index_dir, {**stems, **preparer.stemmer.export()})
         report.documents = ix.doc_count()
         known = _added_paths(index_dir)
         known += [str(p) for p in paths if str(p) not in known]

@@ -119,7 +119,8 @@ def similar(index: LiveIndex, article_id: str, top: int = 5) -> list[dict] | Non
         if found is None:
             return None
         docnum, fields = found
-        hits = gen.searcher.more_like(docnum, "body", text=fields.get("body", ""), top=top, numterms=20)
+        hits = gen.searcher.more_like(docnum, "body", text=gen.stemmer.terms(fields.get("body", "")), top=top,
+                                      numterms=20)
         return [
             {"id": h["id"], "title": h.get("title") or "", "outlet": (h.get("outlet") or [None])[0],
              "published": h["published"].date().isoformat() if h.get("published") else None,

@@ -78,6 +78,7 @@ class _State:
     gazetteer: Gazetteer
     synonyms: Synonyms | None
     names: dict[str, int]
+    stemmer: analysis.Stemmer
     text: str = ""  # the query as typed
     short: bool = True  # a short query: lead and proximity count
     terms: int = 0
@@ -130,7 +131,7 @@ def _word(word: str, fieldname: str | None, state: _State, negated: bool, boost:
           track: bool = True, lead: bool = True) -> wq.Query:
     """One word: its stem, its written form if derived, its lead term."""
     _count(state)
-    stem = analysis.stem_word(word)
+    stem = state.stemmer.stem(word)
     if _is_name(word, stem, state):
         stem = None
     if track and not negated:
@@ -174,7 +175,7 @@ def _term(node: Term, state: _State, negated: bool) -> wq.Query:
 def _phrase(words: tuple[str, ...], fieldname: str | None, state: _State, negated: bool, boost: float = 1.0,
             track: bool = True) -> wq.Query:
     _count(state, len(words))
-    stems = [analysis.stem_word(w) for w in words]
+    stems = [state.stemmer.stem(w) for w in words]
     if track and not negated:
         state.parsed.words += [{"word": w, "stem": s} for w, s in zip(words, stems)]
     return wq.Or([wq.Phrase(name, stems, slop=1, boost=_boost(name, state.weights) * boost)
@@ -283,11 +284,13 @@ def _transform(node, state: _State, negated: bool = False, expand: bool = True) 
 
 
 def parse(text: str, reader, gazetteer: Gazetteer, weights: Weights = Weights(),
-          names: dict[str, int] | None = None, synonyms: Synonyms | None = None) -> Parsed:
+          names: dict[str, int] | None = None, synonyms: Synonyms | None = None,
+          stemmer: analysis.Stemmer | None = None) -> Parsed:
     """The query for what the user typed; an empty text matches everything.
 
     `names` counts how often words were written as names in the corpus
-    (indexer.load_names), so those are searched as written.
+    (indexer.load_names), so those are searched as written; `stemmer` is the
+    build's (its protected names), made from the gazetteer if not given.
     """
     parsed = Parsed(query=wq.Every())
     if not text.strip():
@@ -296,8 +299,9 @@ def parse(text: str, reader, gazetteer: Gazetteer, weights: Weights = Weights(),
     if tree is None:
         parsed.query = wq.NullQuery
         return parsed
+    stemmer = stemmer or analysis.Stemmer(gazetteer.protected_words())
     state = _State(reader=reader, weights=weights, parsed=parsed, gazetteer=gazetteer, synonyms=synonyms,
-                   names=names or {}, text=text)
+                   names=names or {}, stemmer=stemmer, text=text)
     positive = sum(len(n.words) if isinstance(n, Phrase) else 1
                    for n in querylang.walk(tree) if isinstance(n, (Term, Phrase, Prefix)))
     state.short = positive <= weights.short

@@ -52,6 +52,7 @@ class _Generation:
     gazetteer: Gazetteer
     names: dict[str, int]
     synonyms: Synonyms
+    stemmer: analysis.Stemmer
     columns: Columns
     ranker: Ranker
     _forms: dict[str, list[tuple[str, int]]] | None = None
@@ -81,7 +82,8 @@ class _Generation:
         key = (text, weights)
         parsed = self._parsed.get(key)
         if parsed is None:
-            parsed = parse(text, self.searcher.reader(), self.gazetteer, weights, self.names, self.synonyms)
+            parsed = parse(text, self.searcher.reader(), self.gazetteer, weights, self.names, self.synonyms,
+                           self.stemmer)
             self._parsed[key] = parsed
             if len(self._parsed) > PARSED_QUERIES:
                 self._parsed.popitem(last=False)
@@ -89,7 +91,7 @@ class _Generation:
         return parsed
 
     def highlighter(self, wanted: Wanted) -> Highlighter:
-        return Highlighter(wanted, lambda stem: self.forms(stem, None))
+        return Highlighter(wanted, lambda stem: self.forms(stem, None), self.stemmer)
 
     @property
     def documents(self) -> int:
@@ -135,7 +137,6 @@ class LiveIndex:
     def _open(self, key: tuple) -> None:
         build = self.index_dir / key[0]
         gazetteer = load_gazetteer(build)
-        analysis.protect(gazetteer.protected_words())
         ix = open_build(build, readonly=True)  # 124 MB less per serving process than with mmap
         searcher = ix.searcher(weighting=scoring.BM25F(B=self.weights.b, K1=self.weights.k1))
         cols = columns.load(searcher.reader())
@@ -146,6 +147,7 @@ class LiveIndex:
             gazetteer=gazetteer,
             names=load_names(build),
             synonyms=load_synonyms(build),
+            stemmer=analysis.Stemmer(gazetteer.protected_words()),
             columns=cols,
             ranker=Ranker(searcher, cols, k1=self.weights.k1, b=self.weights.b),
         )
@@ -260,10 +262,11 @@ class Highlighter:
     compound are marked as one span ("PDI-P").
     """
 
-    def __init__(self, wanted: Wanted | set[str], forms=lambda stem: ()):
+    def __init__(self, wanted: Wanted | set[str], forms=lambda stem: (), stemmer: analysis.Stemmer | None = None):
         if not isinstance(wanted, Wanted):
             wanted = Wanted(frozenset(wanted))
         self.wanted = wanted
+        self.stemmer = stemmer or analysis.Stemmer()
         self.terms = terms = set(wanted.terms)
         self._regex = None
         if terms and all(t.replace("-", "").isalpha() for t in terms):
@@ -273,11 +276,11 @@ class Highlighter:
     def _all(self, text: str) -> list[tuple[int, int, str]]:
         terms = self.terms
         if self._regex is None:
-            return [(s, e, t) for t, w, s, e in analysis.analyze(text) if t in terms or w in terms]
+            return [(s, e, t) for t, w, s, e in self.stemmer.analyze(text) if t in terms or w in terms]
         found = []
         for m in self._regex.finditer(text):
             word = m.group().lower()
-            term = analysis.stem_word(word)
+            term = self.stemmer.stem(word)
             if term in terms or word in terms:
                 found.append((m.start(), m.end(), term))
         return found

@@ -74,7 +74,9 @@ def _read_learned() -> dict[str, dict[str, float]]:
 
 
 def _build(raw: dict, learned: dict[str, dict[str, float]]) -> _Rules:
-    from searchapp.analysis import stem_word
+    from searchapp.analysis import Stemmer
+
+    stem_word = Stemmer().stem  # topic words are common words: no names to protect
 
     names, by_category = [], {}
     by_stem: dict[str, dict[int, float]] = {}

@@ -6,8 +6,11 @@ import pickle
 
 import pytest
 
-from searchapp import analysis
+from searchapp import analysis, indexer
 from searchapp.schema import build_schema
+from searchapp.search import LiveIndex, search
+
+from .conftest import write_jsonl
 
 
 def words(text):
@@ -50,19 +53,41 @@ def test_token_spans_point_at_the_words_as_written():
     ],
 )
 def test_word_forms_meet_at_one_stem(a, b):
-    assert analysis.terms(a) == analysis.terms(b)
+    assert analysis.Stemmer().terms(a) == analysis.Stemmer().terms(b)
 
 
 def test_stop_words_dropped_but_news_words_kept():
-    assert analysis.terms("yang dan di ke dari") == []
-    kept = analysis.terms("bekerja bulan baru besar negara mengatakan")
+    assert analysis.Stemmer().terms("yang dan di ke dari") == []
+    kept = analysis.Stemmer().terms("bekerja bulan baru besar negara mengatakan")
     assert len(kept) == 6
 
 
 def test_protected_names_are_not_stemmed():
-    assert analysis.stem_word("bekasi") == "bekas"  # what Sastrawi alone does
-    analysis.protect(["Bekasi", "Taliban"])
-    assert analysis.terms("Taliban di Bekasi") == ["taliban", "bekasi"]
+    assert analysis.Stemmer().stem("bekasi") == "bekas"  # what Sastrawi alone does
+    assert analysis.Stemmer(["Bekasi", "Taliban"]).terms("Taliban di Bekasi") == ["taliban", "bekasi"]
+
+
+def test_each_build_protects_only_its_own_names(tmp_path):
+    """Build A names Kediri as an actor, build B does not (Sastrawi reads
+    "Kediri" as ke- + "diri", self): a process that opened A and then B
+    stems it in B as any word, and A keeps protecting it."""
+    records = [{"id": "kota", "title": "Banjir di Kediri", "body": "Warga Kediri mengungsi ke balai desa."},
+               {"id": "diri", "title": "Menjaga diri", "body": "Ia menjaga diri dari penyakit."}]
+    corpus = write_jsonl(tmp_path / "articles.jsonl", records)
+    actors = tmp_path / "actors.tsv"
+    actors.write_text("Kediri\torganisation\tKediri\n", "utf-8")
+    indexer.rebuild([corpus], tmp_path / "a", actor_files=[actors], procs=1)
+    indexer.rebuild([corpus], tmp_path / "b", procs=1)
+    a, b = LiveIndex(tmp_path / "a"), LiveIndex(tmp_path / "b")
+    try:
+        assert a.generation().stemmer.stem("kediri") == "kediri"
+        assert b.generation().stemmer.stem("kediri") == "diri"
+        assert a.generation().stemmer.stem("kediri") == "kediri"
+        assert {h["id"] for h in search(a, "Kediri")["hits"]} == {"kota"}
+        assert {h["id"] for h in search(b, "Kediri")["hits"]} == {"kota", "diri"}  # B: ke- + diri
+    finally:
+        a.close()
+        b.close()
 
 
 def test_positions_are_renumbered_over_stop_words():
@@ -73,5 +98,5 @@ def test_positions_are_renumbered_over_stop_words():
 
 def test_schema_pickle_stays_small():
     """The stemmer must not travel inside the pickled schema (~660 KB if it does)."""
-    analysis.stem_word("menyerang")  # make sure the stemmer is loaded
+    analysis.Stemmer().stem("menyerang")  # make sure the stemmer is loaded
     assert len(pickle.dumps(build_schema())) < 20_000

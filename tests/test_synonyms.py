@@ -31,8 +31,8 @@ def _uses(record: dict, form: str) -> bool:
     stemmed words in order, stop words and punctuation aside ("kebakaran
     hutan lahan" is "kebakaran hutan dan lahan", "Kementerian Keuangan" is
     "Menteri Keuangan" stemmed)."""
-    key = analysis.terms(form)
-    words = analysis.terms(text_of(record))
+    stemmer = analysis.Stemmer()
+    key, words = stemmer.terms(form), stemmer.terms(text_of(record))
     return any(words[i : i + len(key)] == key for i in range(len(words) - len(key) + 1))
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from searchapp import topics
-from searchapp.analysis import terms
+from searchapp.actors import default_gazetteer
+from searchapp.analysis import Stemmer
+
+
+def terms(text: str) -> list[str]:
+    """Stems as the indexer makes them (the default gazetteer's names protected)."""
+    return Stemmer(default_gazetteer().protected_words()).terms(text)
+
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "corpus" if (REPO / "corpus").is_dir() else REPO.parent / "shared" / "seeds"
