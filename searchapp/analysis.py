@@ -106,11 +106,15 @@ def _sastrawi():
     return stemmer
 
 
+STEMMING_RULES = 2  # raised when `Stemmer.stem` changes what it makes of a word
+
+
 def stem_cache_fingerprint() -> str:
-    """Changes when the exception table does: a saved cache is then stale."""
+    """Changes when the exception table or the rules do: a saved cache is then stale."""
     import hashlib
 
-    return hashlib.sha1(repr(sorted(stem_exceptions().items())).encode()).hexdigest()[:12]
+    table = repr((STEMMING_RULES, sorted(stem_exceptions().items())))
+    return hashlib.sha1(table.encode()).hexdigest()[:12]
 
 
 def _unprotected_stem(word: str) -> str:
@@ -152,7 +156,13 @@ class Stemmer:
             return self._cache[word]
         except KeyError:
             pass
-        stem = word if word in self.protected else _unprotected_stem(word)
+        left, hyphen, right = word.partition("-")
+        if word in self.protected:
+            stem = word
+        elif hyphen and left == right and word not in stem_exceptions():
+            stem = self.stem(left)  # "ormas-ormas": Sastrawi reduces only roots in its dictionary
+        else:
+            stem = _unprotected_stem(word)
         self._cache[word] = stem
         return stem
 
