@@ -175,12 +175,12 @@ def test_no_index_is_a_503_error(tmp_path, spec):
 
 
 def test_unexpected_errors_are_500_json(client, monkeypatch):
-    from searchapp import api
+    from searchapp.web import engine
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(api, "search", boom)
+    monkeypatch.setattr(engine, "search", boom)
     message = error_of(client.get("/api/search?q=x"), 500, "internal_error")
     assert "secret" not in message
     page = client.get("/?q=x")

@@ -9,10 +9,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from searchapp import api
 from searchapp.cli import main
 from searchapp.errors import QueryError, SearchappError, catalogue, message
-from searchapp.web import create_app
+from searchapp.web import create_app, engine
 
 from .test_api import error_of
 from .test_web import parse
@@ -234,7 +233,7 @@ def test_internal_error_in_both_languages(client, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(api, "search", boom)
+    monkeypatch.setattr(engine, "search", boom)
     page = parse(client.get("/?q=x").data)
     assert page.find("h1").text == "Terjadi kesalahan"
     assert page.find(cls="error-message").text == message("internal_error", "id")

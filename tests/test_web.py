@@ -10,7 +10,10 @@ import pytest
 
 from searchapp import indexer
 from searchapp.search import search
-from searchapp.web import SearchState, create_app, lead, pages, paragraphs, safe_url
+from searchapp.web import create_app
+from searchapp.web.formatting import lead, paragraphs, safe_url
+from searchapp.web.params import SearchState
+from searchapp.web.results import pagination
 
 from .conftest import write_jsonl
 
@@ -236,7 +239,7 @@ def test_pagination(client):
 
 def test_pages_are_capped_at_the_search_window():
     result = {"total": 50_000, "per_page": 100, "page": 50, "hits": [{}] * 100}
-    shown = pages(result)
+    shown = pagination(result)
     assert shown["last"] == 100
     assert shown["numbers"] == [1, None, 48, 49, 50, 51, 52, None, 100]
 
@@ -252,10 +255,10 @@ def test_no_results_offers_what_to_loosen(client):
 
 
 def test_suggestion_is_a_link_keeping_filters(client, monkeypatch):
-    from searchapp import api
+    from searchapp.web import engine
 
-    real = api.search
-    monkeypatch.setattr(api, "search", lambda *a, **k: {**real(*a, **k), "suggestion": "taliban"})
+    real = engine.search
+    monkeypatch.setattr(engine, "search", lambda *a, **k: {**real(*a, **k), "suggestion": "taliban"})
     page = get(client, "/?q=talibn&actor=Rusia")
     link = page.find(cls="suggestion").find("a")
     assert "Maksud Anda" in page.find(cls="suggestion").text

@@ -401,7 +401,7 @@ def test_export_is_capped(cclient, monkeypatch):
 def test_export_filename():
     from werkzeug.datastructures import MultiDict
 
-    from searchapp.api import export_filename
+    from searchapp.web.api import export_filename
 
     assert export_filename(MultiDict({"q": "Serangan Taliban!"}), "csv") == "searchapp-serangan-taliban.csv"
     assert export_filename(MultiDict({"q": "pemilu–2019 “é”"}), "jsonl") == "searchapp-pemilu-2019-e.jsonl"

@@ -1,0 +1,95 @@
+"""The JSON API: search, articles, the views over a result set (timeline,
+co-occurrence, similar articles, export) and the OpenAPI document describing them.
+
+Responses are the dicts of searchapp.search as they are (plain text plus
+highlight offsets, never HTML), so API clients and the web page see one truth.
+Errors (searchapp.web.errors), including unknown /api/ routes, are
+`{"error": {"code", "message"}}`, plus `reason` (the catalogue code, e.g.
+"wildcard_too_short") for a bad query or parameter. Messages are Indonesian
+unless the request's Accept-Language prefers English.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import cache
+from importlib import resources
+from itertools import chain
+
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+from werkzeug.datastructures import MultiDict
+
+from .. import insights
+from ..errors import QueryError
+from . import engine
+from .errors import not_found_json
+
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@cache
+def openapi_document() -> dict:
+    return json.loads(resources.files("searchapp").joinpath("openapi.json").read_text("utf-8"))
+
+
+def export_filename(args: MultiDict, fmt: str) -> str:
+    """searchapp-<query words>.<fmt>, ASCII only, so every browser saves it as named."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", args.get("q", "")) if not unicodedata.combining(c))
+    text = re.sub(r"[\W_]+", "-", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-")
+    return f"searchapp-{slug or 'semua'}.{fmt}"
+
+
+@bp.get("/articles/<path:article_id>")
+def api_article(article_id: str) -> Response | tuple[Response, int]:
+    article = engine.article(article_id, request.args.get("q", ""))
+    if article is None:
+        return not_found_json(article_id)
+    return jsonify(article)
+
+
+@bp.get("/search")
+def api_search() -> Response:
+    return jsonify(engine.run_search(request.args))
+
+
+@bp.get("/timeline")
+def api_timeline() -> Response:
+    return jsonify(engine.run_timeline(request.args))
+
+
+@bp.get("/cooccurrence")
+def api_cooccurrence() -> Response:
+    return jsonify(engine.run_cooccurrence(request.args))
+
+
+@bp.get("/articles/<path:article_id>/similar")
+def api_similar(article_id: str) -> Response | tuple[Response, int]:
+    found = engine.similar(article_id)
+    if found is None:
+        return not_found_json(article_id)
+    return jsonify(id=article_id, similar=found)
+
+
+@bp.get("/export")
+def api_export() -> Response:
+    """The result set as CSV or JSON lines, streamed; at most insights.EXPORT_CAP articles."""
+    fmt = request.args.get("format", "csv")
+    if fmt not in EXPORT_TYPES:
+        raise QueryError("bad_format", value=fmt)
+    chunks = engine.export(fmt, request.args)
+    first = next(chunks, "")  # runs the query now: a bad parameter is a 400, not a broken download
+    response = Response(stream_with_context(chain([first], chunks)), mimetype=EXPORT_TYPES[fmt].split(";")[0])
+    response.headers["Content-Type"] = EXPORT_TYPES[fmt]
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(request.args, fmt)}"'
+    response.headers["X-Export-Cap"] = str(insights.EXPORT_CAP)
+    return response
+
+
+@bp.get("/openapi.json")
+def api_openapi() -> Response:
+    return jsonify(openapi_document())

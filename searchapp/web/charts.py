@@ -1,0 +1,126 @@
+"""The charts drawn on the server as SVG and HTML (the pages run no JavaScript):
+the timeline of a result set and the co-occurrence heat map of its actors.
+
+Each function turns an insights dict into geometry and links only; the
+templates draw it. Every bar and cell links to exactly the articles it counts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from math import ceil
+
+from .formatting import MONTHS, long_date, number, short_date
+from .params import SearchState
+
+INTERVAL_LABELS = {"day": "hari", "week": "minggu", "month": "bulan"}
+CHART_HEIGHT = 176  # px; x positions are percentages so the chart fills any width without scaling its text
+CHART_TOP, CHART_BOTTOM = 22, 26  # room for the scale label above and the date ticks below
+MAX_SERIES = 5  # lines drawn for selected actors (one colour class each)
+HEAT_LEVELS = 5
+COUNTS_ON_BARS = 12  # up to this many bars, each carries its count; beyond, the count is in its tooltip
+
+
+def _pct(x: float) -> str:
+    return f"{x:.3f}".rstrip("0").rstrip(".") + "%"
+
+
+def _tick_label(start: date, interval: str, with_year: bool) -> str:
+    month = MONTHS[start.month - 1][:3]
+    if interval == "month":
+        return f"{month} {start.year}"
+    return f"{start.day} {month}" + (f" {start.year}" if with_year else "")
+
+
+def _period_label(start: str, end: str, interval: str) -> str:
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    if interval == "day":
+        return long_date(start, weekday=True)
+    if interval == "month":
+        return f"{MONTHS[first.month - 1]} {first.year}"
+    if first.month == last.month:
+        return f"{first.day}–{last.day} {MONTHS[first.month - 1][:3]} {first.year}"
+    head = f"{first.day} {MONTHS[first.month - 1][:3]}" + (f" {first.year}" if first.year != last.year else "")
+    return f"{head} – {short_date(end)}"
+
+
+def timeline_chart(tl: dict, state: SearchState) -> dict | None:
+    """SVG geometry of the timeline: bars (each a link to its period), date ticks,
+    and a line per compared actor. X is in percent, Y in px, so text never scales."""
+    buckets = tl["buckets"]
+    if len(buckets) < 2:
+        return None
+    n = len(buckets)
+    series = list(tl["series"].items())[:MAX_SERIES]
+    if len(series) == 1 and series[0][1] == [b["count"] for b in buckets]:
+        series = []  # one actor that every result names: its line would trace the bars
+    top = max(max(b["count"] for b in buckets), *(max(c, default=0) for _n, c in series), 1)
+    plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    base = CHART_TOP + plot
+    gap = 0.22 if n <= 40 else 0.12 if n <= 120 else 0.0
+    interval = tl["interval"]
+
+    def y(count: int) -> float:
+        return round(base - plot * count / top, 1)
+
+    bars = []
+    for i, b in enumerate(buckets):
+        height = 0 if not b["count"] else max(2.0, round(plot * b["count"] / top, 1))
+        label = _period_label(b["start"], b["end"], interval)
+        bars.append({
+            "x": _pct(100 * (i + gap / 2) / n), "width": _pct(100 * (1 - gap) / n),
+            "slot_x": _pct(100 * i / n), "slot_width": _pct(100 / n),
+            "y": round(base - height, 1), "height": height, "count": b["count"],
+            "title": f"{label}: {number(b['count'])} artikel",
+            "center": _pct(100 * (i + 0.5) / n), "label_y": round(base - height - 5, 1),
+            "href": state.period_url(b["start"], b["end"]) if b["count"] else None,
+        })
+    years = {b["start"][:4] for b in buckets}
+    inner = 2 if n >= 9 else 1 if n >= 3 else 0  # room for four labels even at phone width
+    spots = sorted({0, n - 1, *(round(k * (n - 1) / (inner + 1)) for k in range(1, inner + 1))})
+    ticks = []
+    for i in spots:
+        start = date.fromisoformat(buckets[i]["start"])
+        edge = i in (0, n - 1)
+        ticks.append({
+            "x": _pct(100 * (i + 0.5) / n), "text_x": "0%" if i == 0 else "100%" if i == n - 1 else _pct(100 * (i + 0.5) / n),
+            "anchor": "start" if i == 0 else "end" if i == n - 1 else "middle",
+            "label": _tick_label(start, interval, with_year=edge or len(years) > 1),
+        })
+    lines = []
+    for k, (name, counts) in enumerate(series):
+        points = [(_pct(100 * (i + 0.5) / n), y(c)) for i, c in enumerate(counts)]
+        lines.append({
+            "name": name, "cls": f"s{k}", "total": sum(counts), "points": points,
+            "segments": [(*points[i], *points[i + 1]) for i in range(len(points) - 1)],
+        })
+    return {
+        "height": CHART_HEIGHT, "base": base, "top_y": CHART_TOP, "mid_y": round(CHART_TOP + plot / 2, 1),
+        "top": top, "mid": top / 2, "bars": bars, "counts_shown": n <= COUNTS_ON_BARS, "ticks": ticks, "lines": lines,
+        "interval": INTERVAL_LABELS.get(interval, interval), "tick_y": base + 17, "undated": tl["undated"],
+        "label": f"Jumlah artikel per {INTERVAL_LABELS.get(interval, interval)}, "
+                 f"{short_date(buckets[0]['start'])} sampai {short_date(buckets[-1]['end'])}",
+    }
+
+
+def heatmap(co: dict, state: SearchState) -> dict:
+    """The co-occurrence matrix as table rows: each cell its count, a shade level
+    and a link to the articles naming both actors (the diagonal: the actor alone)."""
+    names = [a["value"] for a in co["actors"]]
+    off = [n for i, row in enumerate(co["matrix"]) for j, n in enumerate(row) if i != j]
+    peak = max(off, default=0) or 1
+    rows = []
+    for i, a in enumerate(names):
+        cells = []
+        for j, b in enumerate(names):
+            n = co["matrix"][i][j]
+            own = i == j
+            level = 0 if not n else HEAT_LEVELS if own else max(1, ceil(HEAT_LEVELS * n / peak))
+            cells.append({
+                "count": n, "own": own, "cls": "self" if own else f"h{level}",
+                "href": (state.with_all(a) if own else state.with_all(a, b)) if n else None,
+                "title": f"{a}: {number(n)} artikel" if own else f"{a} & {b}: {number(n)} artikel",
+            })
+        rows.append({"actor": a, "count": co["actors"][i]["count"], "href": state.with_all(a), "cells": cells})
+    pairs = [{**p, "href": state.with_all(p["a"], p["b"])} for p in co["pairs"]]
+    return {"names": names, "rows": rows, "pairs": pairs, "peak": peak, "total": co["total"]}

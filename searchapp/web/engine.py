@@ -1,0 +1,58 @@
+"""The web layer's one door to the search engine: the app's live index and the
+result sets a request asks for.
+
+Pages and API both call these, so a page and its JSON twin always show the
+same articles; no other module of searchapp.web queries the index, so a change
+of the engine's interface is made here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import current_app
+from werkzeug.datastructures import MultiDict
+
+from .. import insights
+from ..search import LiveIndex, get_article, search
+from .params import cooccurrence_size, filter_params, search_params
+
+
+def live_index() -> LiveIndex:
+    """The app's one LiveIndex (closed by whoever created the app)."""
+    return current_app.extensions["searchapp.index"]
+
+
+def run_search(args: MultiDict) -> dict:
+    """search() with `suggestion` always present, so the documented shape never varies."""
+    result = search(live_index(), **search_params(args))
+    result.setdefault("suggestion", None)
+    return result
+
+
+def run_timeline(args: MultiDict) -> dict:
+    """Counts per day, week or month; `series` (repeatable) names the actors to draw
+    a line for, by default the selected actors."""
+    series = args.getlist("series")
+    return insights.timeline(live_index(), series_actors=series or None, **filter_params(args))
+
+
+def run_cooccurrence(args: MultiDict) -> dict:
+    """The most named actors of the result set and how often each pair shares an article."""
+    size = cooccurrence_size(args)
+    return insights.cooccurrence(live_index(), size=size, **filter_params(args))
+
+
+def article(article_id: str, q: str) -> dict | None:
+    """The whole article with the words of `q` marked, or None for an unknown id."""
+    return get_article(live_index(), article_id, q)
+
+
+def similar(article_id: str) -> list[dict] | None:
+    """The articles most similar to one, or None for an unknown id."""
+    return insights.similar(live_index(), article_id)
+
+
+def export(fmt: str, args: MultiDict) -> Iterator[str]:
+    """The result set as chunks of CSV or JSON lines, at most insights.EXPORT_CAP articles."""
+    return insights.export(live_index(), fmt, cap=insights.EXPORT_CAP, **filter_params(args))

@@ -1,0 +1,74 @@
+"""The HTML pages: search (with its timeline), co-occurrence, article (with
+similar articles) and help.
+
+Pages are server-rendered without JavaScript: every facet value, sort order and
+page number is a real link that rewrites the query string, so history,
+bookmarks, keyboards and phones all work the same.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from .. import insights
+from ..errors import message
+from . import engine
+from .charts import heatmap, timeline_chart
+from .formatting import paragraphs
+from .params import SearchState
+from .results import facet_groups, pagination, reading
+
+bp = Blueprint("pages", __name__)
+
+
+def _without_empty(endpoint: str) -> Response | None:
+    """A redirect to the same page without empty parameters, or None."""
+    pairs = list(request.args.items(multi=True))
+    if all(v != "" for _k, v in pairs):
+        return None
+    clean = [(k, v) for k, v in pairs if v != ""]
+    return redirect(url_for(endpoint) + (f"?{urlencode(clean)}" if clean else ""))
+
+
+@bp.get("/")
+def search_page() -> Response | str:
+    args = request.args
+    if redirected := _without_empty("pages.search_page"):
+        return redirected
+    result = engine.run_search(args)
+    state = SearchState.of(result, args)
+    chart = timeline_chart(engine.run_timeline(args), state) if result["total"] else None
+    return render_template("search.html", result=result, state=state, pages=pagination(result),
+                           facet_groups=facet_groups(result), reading=reading(result), chart=chart,
+                           export_cap=insights.EXPORT_CAP)
+
+
+@bp.get("/cooccurrence")
+def cooccurrence_page() -> Response | str:
+    args = request.args
+    if redirected := _without_empty("pages.cooccurrence_page"):
+        return redirected
+    state = SearchState.of_filters(args)
+    co = engine.run_cooccurrence(args)
+    return render_template("cooccurrence.html", state=state, co=co, heat=heatmap(co, state),
+                           size=len(co["actors"]), export_cap=insights.EXPORT_CAP)
+
+
+@bp.get("/article/<path:article_id>")
+def article_page(article_id: str) -> str:
+    q = request.args.get("q", "")
+    article = engine.article(article_id, q)
+    if article is None:
+        raise NotFound(message("article_not_found", "id", id=article_id))
+    return render_template("article.html", article=article, back=SearchState(q=q), browse=SearchState(),
+                           paragraphs=paragraphs(article["body"], article["highlights"]),
+                           similar=engine.similar(article_id) or [])
+
+
+@bp.get("/help")
+def help_page() -> str:
+    return render_template("help.html", blank=SearchState())

@@ -1,0 +1,67 @@
+"""What a page of hits shows around them: the facet sidebar, "Dicari sebagai"
+(how the query was read) and the pagination.
+
+Each turns the search dict into what search.html draws, so the template keeps
+no logic beyond loops and conditions.
+"""
+
+from __future__ import annotations
+
+from ..search import MAX_WINDOW
+from .params import FACET_LABELS
+
+SIDEBAR_ORDER = ("actor", "topic", "outlet")
+FACET_VISIBLE = 8
+
+
+def facet_groups(result: dict) -> list[dict]:
+    """Sidebar groups: the top values visible, the rest folded, selected ones never folded away."""
+    groups = []
+    for name in SIDEBAR_ORDER:
+        facet = result["facets"][name]
+        rows = facet["results"]
+        if not rows:
+            continue
+        visible = [r for i, r in enumerate(rows) if i < FACET_VISIBLE or r["selected"]]
+        more = [r for i, r in enumerate(rows) if i >= FACET_VISIBLE and not r["selected"]]
+        groups.append({"name": name, "label": FACET_LABELS[name], "visible": visible, "more": more,
+                       "truncated": facet["truncated"]})
+    return groups
+
+
+def reading(result: dict) -> dict:
+    """How the query was searched: each word, its stem and the written forms of
+    that stem it matched in the corpus; prefix patterns; actor alias,
+    abbreviation and name-spelling expansions."""
+    searched = result.get("searched_as") or {}
+    aliases = list(dict.fromkeys((a["alias"], a["actor"]) for a in searched.get("actors", [])))
+    alias_words = {part for alias, _actor in aliases for part in alias.lower().split()}
+    words, seen = [], set()
+    for w in searched.get("words", []):
+        key = (w["word"].lower(), w["stem"])
+        forms = list(w.get("forms") or [])
+        changed = bool(w["stem"]) and w["stem"] != w["word"].lower()
+        if key in seen or (not changed and not forms and key[0] in alias_words):
+            continue  # a name searched as an actor says it better below
+        seen.add(key)
+        words.append({"word": w["word"], "stem": w["stem"], "forms": forms, "changed": changed})
+    stems = [(w["word"], w["stem"]) for w in words if w["changed"]]
+    synonyms = [(s["typed"], s["forms"]) for s in searched.get("synonyms", [])]
+    spellings = [(s["typed"], s["variants"]) for s in searched.get("spellings", [])]
+    return {"words": words, "stems": stems, "aliases": aliases, "synonyms": synonyms, "spellings": spellings,
+            "shown": bool(stems or aliases or synonyms or spellings
+                          or any(w["forms"] or not w["stem"] for w in words))}
+
+
+def pagination(result: dict) -> dict:
+    """Pagination: last page reachable (search() serves 10,000 hits deep) and the numbers to show."""
+    per_page, page = result["per_page"], result["page"]
+    last = max(1, min(-(-result["total"] // per_page), MAX_WINDOW // per_page))
+    shown = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
+    numbers: list[int | None] = []
+    for n in shown:
+        if numbers and n - numbers[-1] > 1:
+            numbers.append(None)
+        numbers.append(n)
+    return {"last": last, "numbers": numbers, "first_hit": (page - 1) * per_page + 1,
+            "last_hit": (page - 1) * per_page + len(result["hits"])}
