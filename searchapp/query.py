@@ -244,7 +244,7 @@ def _expanded(run: list, state: _State, negated: bool) -> wq.Query | None:
 def _sequence(nodes: list, state: _State, negated: bool, expand: bool = True) -> wq.Query:
     """ANDed nodes; runs of plain words are looked up as actors and forms,
     longest first."""
-    longest = max(ALIAS_WORDS, state.synonyms.longest if state.synonyms else 0)
+    longest = max(ALIAS_WORDS, state.synonyms.longest if state.synonyms is not None else 0)
     out, i = [], 0
     while i < len(nodes):
         done = False
