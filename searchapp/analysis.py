@@ -199,6 +199,8 @@ class Stemmer:
         for word in WORD_RE.findall(text):
             if word.isalpha():
                 words = (word.lower(),)
+            elif word.isdigit():
+                words = (word,)
             else:
                 words = [w for w, _s, _e in _parts(word, 0)]
                 if len(words) > 1:
@@ -233,6 +235,9 @@ def _parts(word: str, start: int) -> Iterator[tuple[str, int, int]]:
     "G20") are indexed as their parts in order, so "al Qaeda" and "al-Qaeda",
     "G20" and "G-20" meet, and a query compound is the phrase of its parts.
     """
+    if word.isdigit():
+        yield word, start, start + len(word)
+        return
     if "." in word and not word[0].isdigit() and not any(c.isdigit() for c in word):
         yield word.replace(".", "").lower(), start, start + len(word)
         return

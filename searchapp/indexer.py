@@ -262,7 +262,7 @@ class Preparer:
         title_terms, title_exact = self.stemmer.index_terms(title)
         body_terms, body_exact = self.stemmer.index_terms(article.body)
         self.names.update(w for w in analysis.name_mentions(article.body) if stem(w) != w)
-        self.forms.update((stem(w), w) for w in set(body_exact + title_exact) if not analysis.compound(w))
+        self.forms.update((stem(w), w) for w in set(body_exact + title_exact) if w.isalpha() or not analysis.compound(w))
         published = article.published
         return {
             "id": article.id,
