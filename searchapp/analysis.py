@@ -12,7 +12,7 @@ and a stemmer held as an attribute would add ~660 KB to every index open.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -202,7 +202,7 @@ class Stemmer:
             elif word.isdigit():
                 words = (word,)
             else:
-                words = [w for w, _s, _e in _parts(word, 0)]
+                words = [w for w, _s, _e in _parts(word, 0, self.stem)]
                 if len(words) > 1:
                     exact.append(word.lower().translate(_APOSTROPHES))
             for w in words:
@@ -227,13 +227,15 @@ def _piece(raw: str) -> str:
     return raw.lower().translate(_APOSTROPHES)
 
 
-def _parts(word: str, start: int) -> Iterator[tuple[str, int, int]]:
+def _parts(word: str, start: int, stem: Callable[[str], str] | None = None) -> Iterator[tuple[str, int, int]]:
     """Split a raw word match into (normalised text, start, end) pieces.
 
     Reduplications ("negara-negara") stay whole so Sastrawi reduces them to
     one root; other compounds ("al-Qaeda", "ISIS-K", "Covid-19", "Rp1,5",
     "G20") are indexed as their parts in order, so "al Qaeda" and "al-Qaeda",
     "G20" and "G-20" meet, and a query compound is the phrase of its parts.
+    `stem`, a build's, answers from the stems a rebuild saved (the same
+    answer as the process-wide memo, without asking Sastrawi again).
     """
     if word.isdigit():
         yield word, start, start + len(word)
@@ -247,7 +249,9 @@ def _parts(word: str, start: int) -> Iterator[tuple[str, int, int]]:
         return
     if all(p.group()[0].isalpha() for p in pieces) and all(word[p.end()] == "-" for p in pieces[:-1]):
         lower = word.lower().translate(_APOSTROPHES)
-        if len({_piece(p.group()) for p in pieces}) == 1 or _is_one_word(lower):
+        if len({_piece(p.group()) for p in pieces}) == 1 or (
+            _is_one_word(lower) if stem is None else lower in stem_exceptions() or "-" not in stem(lower)
+        ):
             yield lower, start, start + len(word)
             return
     for p in pieces:
@@ -279,7 +283,7 @@ def name_mentions(text: str) -> Iterator[str]:
             yield word.lower()
 
 
-def compound(word: str) -> str | None:
+def compound(word: str, stem: Callable[[str], str] | None = None) -> str | None:
     """The whole written form of a word the analysis splits into parts
     ("Jakarta-Bekasi" → "jakarta-bekasi", "ke-33", "128gb"), else None.
 
@@ -288,7 +292,7 @@ def compound(word: str) -> str | None:
     """
     if word.isalpha():
         return None
-    parts = list(_parts(word, 0))
+    parts = list(_parts(word, 0, stem))
     return word.lower().translate(_APOSTROPHES) if len(parts) > 1 else None
 
 

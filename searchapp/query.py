@@ -31,8 +31,6 @@ from .schema import EXACT, SEARCHABLE
 from .synonyms import Synonyms, form_key
 
 MAX_TERMS = 24
-MAX_QUERY_CHARS = querylang.MAX_QUERY_CHARS
-MIN_PREFIX = querylang.MIN_PREFIX
 NAME_SHARE = 0.5  # a word written as a name at least this often is searched as written
 MAX_SPELLINGS = 32  # spelling variants tried per name
 ALIAS_WORDS = 4  # words of the longest actor alias looked for in a query
@@ -174,7 +172,7 @@ def _term(node: Term, state: _State, negated: bool) -> wq.Query:
 
 def _phrase(words: tuple[str, ...], fieldname: str | None, state: _State, negated: bool, boost: float = 1.0,
             track: bool = True) -> wq.Query:
-    _count(state, len(words))
+    _count(state)  # a phrase is one unit: a pasted URL or compound is never refused for its parts
     stems = [state.stemmer.stem(w) for w in words]
     if track and not negated:
         state.parsed.words += [{"word": w, "stem": s} for w, s in zip(words, stems)]

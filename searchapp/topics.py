@@ -128,6 +128,11 @@ def _rules() -> _Rules:
     return _build(_raw(), _read_learned())
 
 
+def load() -> None:
+    """Read and stem the rules now (a parent process, before it forks workers)."""
+    _rules()
+
+
 def names() -> list[str]:
     """All topic display names, in taxonomy order."""
     return list(_rules().names)

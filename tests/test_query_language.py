@@ -175,6 +175,12 @@ def describe(node) -> str:
     return f"{type(node).__name__}({', '.join(map(describe, node.children))})"
 
 
+def test_a_long_compound_of_real_text_is_not_refused(shapes):
+    live, _records = shapes
+    url = "https://regional.kompas.com/read/2019/09/16/12345671/ini-daftar-sekolah-yang-diliburkan-akibat-kabut-asap-di-riau"
+    assert search(live, url)["total"] == 0  # 20+ parts, one phrase: searched, not refused
+
+
 @pytest.mark.parametrize(
     "q,code",
     [
