@@ -262,9 +262,7 @@ class Highlighter:
     compound are marked as one span ("PDI-P").
     """
 
-    def __init__(self, wanted: Wanted | set[str], forms=lambda stem: (), stemmer: analysis.Stemmer | None = None):
-        if not isinstance(wanted, Wanted):
-            wanted = Wanted(frozenset(wanted))
+    def __init__(self, wanted: Wanted, forms=lambda stem: (), stemmer: analysis.Stemmer | None = None):
         self.wanted = wanted
         self.stemmer = stemmer or analysis.Stemmer()
         self.terms = terms = set(wanted.terms)
@@ -325,7 +323,7 @@ def _joined(spans: list[list[int]], text: str) -> list[list[int]]:
     return out
 
 
-NO_HIGHLIGHTS = Highlighter(set())
+NO_HIGHLIGHTS = Highlighter(Wanted(frozenset()))
 
 
 def make_snippet(text: str, words: Highlighter, size: int = SNIPPET_CHARS) -> tuple[str, list[list[int]]]:

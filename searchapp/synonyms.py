@@ -45,7 +45,7 @@ def _case_sensitive(form: str) -> bool:
 class Synonyms:
     """Groups of forms that name the same thing."""
 
-    _groups: list[list[str]] = field(default_factory=list)  # written forms, first seen first
+    _groups: list[dict[tuple[str, ...], str]] = field(default_factory=list)  # form key → written form
     _by_key: dict[tuple[str, ...], int] = field(default_factory=dict)
     longest: int = 0  # words in the longest form
 
@@ -74,21 +74,18 @@ class Synonyms:
 
     def add(self, forms: list[str]) -> None:
         """Link these forms (and every form already linked to one of them)."""
-        groups = {self._by_key[k] for k in map(form_key, forms) if k in self._by_key}
+        keyed = [(form_key(f), f) for f in forms]
+        groups = {self._by_key[k] for k, _f in keyed if k in self._by_key}
         target = min(groups) if groups else len(self._groups)
         if not groups:
-            self._groups.append([])
+            self._groups.append({})
         for other in sorted(groups - {target}):
-            self._groups[target] += self._groups[other]
-            for f in self._groups[other]:
-                self._by_key[form_key(f)] = target
-            self._groups[other] = []
-        known = {form_key(f) for f in self._groups[target]}
-        for f in forms:
-            key = form_key(f)
-            if key not in known:
-                self._groups[target].append(f)
-                known.add(key)
+            for key, f in self._groups[other].items():
+                self._groups[target].setdefault(key, f)
+                self._by_key[key] = target
+            self._groups[other] = {}
+        for key, f in keyed:
+            self._groups[target].setdefault(key, f)
             self._by_key[key] = target
             self.longest = max(self.longest, len(key))
 
@@ -102,10 +99,10 @@ class Synonyms:
         if group is None:
             return None
         forms = self._groups[group]
-        mine = [f for f in forms if form_key(f) == key]
-        if all(_case_sensitive(f) for f in mine) and not any(f in typed for f in mine):
+        mine = forms[key]
+        if _case_sensitive(mine) and mine not in typed:
             return None
-        return [f for f in forms if form_key(f) != key]
+        return [f for k, f in forms.items() if k != key]
 
     def __len__(self) -> int:
         return sum(1 for g in self._groups if g)
