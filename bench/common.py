@@ -93,7 +93,7 @@ def index_facets(index_dir: Path) -> dict[str, dict[str, list[str]]]:
     """id → {outlet, actor, topic} value lists as stored in our live build."""
     from whoosh import index as whoosh_index
 
-    from searchapp.indexer import live_build
+    from searchapp.engine.whoosh.builder import live_build
 
     ix = whoosh_index.open_dir(str(live_build(index_dir)))
     out = {}
@@ -120,7 +120,7 @@ def make_queries(records: list[dict], facets: dict[str, dict[str, list[str]]], n
     drops) are never drawn, so no system gets an empty query for free."""
     from Sastrawi.StopWordRemover.StopWordRemoverFactory import StopWordRemoverFactory
 
-    from searchapp.analysis import stop_words
+    from searchapp.text.analysis import stop_words
 
     rng = random.Random(seed)
     stops = stop_words() | {w.lower() for w in StopWordRemoverFactory().get_stop_words()}
@@ -353,7 +353,7 @@ def run_rebuild(corpus: Path, index_dir: Path, procs: int | None = None) -> dict
     if proc.returncode != 0:
         raise RuntimeError(f"rebuild failed ({proc.returncode}): {err.strip()[-2000:]}")
     m = _SUMMARY.search(out)
-    from searchapp.indexer import live_build
+    from searchapp.engine.whoosh.builder import live_build
 
     build = live_build(index_dir)
     return {

@@ -27,9 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from searchapp import outlets, topics  # noqa: E402
-from searchapp.actors import default_gazetteer  # noqa: E402
-from searchapp.analysis import Stemmer  # noqa: E402
+from searchapp.ingest import outlets
+from searchapp.facets import topics  # noqa: E402
+from searchapp.facets.actors import default_gazetteer  # noqa: E402
+from searchapp.text.analysis import Stemmer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_topics import is_held_out  # noqa: E402

@@ -57,7 +57,7 @@ PROFILE_REBUILD_ARTICLES = 2000
 
 def our_query_runner(index_dir: Path):
     """(run_one, close): run_one(query) does the full search() of page 1."""
-    from searchapp.search import LiveIndex, QueryError, search
+    from searchapp.search.service import LiveIndex, QueryError, search
 
     live = LiveIndex(index_dir)
     errors: list[str] = []
@@ -123,7 +123,7 @@ def profile_rebuild_child(corpus: str, index_dir: str, top: int) -> None:
     """Run in a fresh process (cold stem cache, as a worker starts): one process
     (procs=1), because cProfile does not follow worker processes; the per-article
     work profiled here is what each worker does in a parallel rebuild."""
-    from searchapp import indexer
+    from searchapp.engine.whoosh import builder as indexer
 
     prof = cProfile.Profile()
     prof.enable()

@@ -39,10 +39,12 @@ from whoosh import qparser, scoring  # noqa: E402
 from whoosh.analysis import Filter  # noqa: E402
 from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 
-from searchapp import analysis, indexer  # noqa: E402
-from searchapp.actors import Gazetteer  # noqa: E402
-from searchapp.query import Weights, parse  # noqa: E402
-from searchapp.search import LiveIndex  # noqa: E402
+from searchapp.engine.whoosh import analyzers  # noqa: E402
+from searchapp.text import analysis  # noqa: E402
+from searchapp.engine.whoosh import builder as indexer  # noqa: E402
+from searchapp.facets.actors import Gazetteer  # noqa: E402
+from searchapp.search.query import Weights, parse  # noqa: E402
+from searchapp.search.service import LiveIndex  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "clickid-2019.jsonl.gz"
 SEED = 2019
@@ -68,7 +70,7 @@ class PlainSastrawiFilter(Filter):
 
 
 def baseline_schema(stem: bool) -> Schema:
-    ana = analysis.IndonesianTokenizer() | analysis.IndonesianStopFilter()
+    ana = analyzers.IndonesianTokenizer() | analyzers.IndonesianStopFilter()
     if stem:
         ana = ana | PlainSastrawiFilter()
     return Schema(id=ID(stored=True, unique=True), title=TEXT(analyzer=ana), body=TEXT(analyzer=ana))

@@ -254,7 +254,7 @@ class Searcher:
     fields of every match. A total that differs from search()'s is counted."""
 
     def __init__(self, index_dir: Path):
-        from searchapp.search import LiveIndex
+        from searchapp.search.service import LiveIndex
 
         self.live = LiveIndex(index_dir)
         self._ids: tuple[tuple, list[str]] | None = None
@@ -275,7 +275,7 @@ class Searcher:
             return {self._id_table(gen)[d] for d in gen.columns.live.nonzero()[0]}
 
     def matches(self, q: str) -> set[str]:
-        from searchapp.search import Filters, select
+        from searchapp.search.service import Filters, select
 
         with self.live._lock:
             gen = self.live.generation()
@@ -284,7 +284,7 @@ class Searcher:
             return {table[d] for d in selection.final}
 
     def run(self, q: str) -> Outcome:
-        from searchapp.search import search
+        from searchapp.search.service import search
 
         t0 = time.perf_counter()
         try:

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from searchapp import analysis  # noqa: E402
+from searchapp.text import analysis  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "clickid-2019.jsonl.gz"
 

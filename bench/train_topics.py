@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from searchapp import topics  # noqa: E402
+from searchapp.facets import topics  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "clickid-2019.jsonl.gz"
 OUTPUT = ROOT / "searchapp" / "data" / "topic_weights.tsv"
@@ -82,8 +82,8 @@ def load(corpus: Path, stems_cache: Path | None) -> list[dict]:
     if stems_cache and stems_cache.exists():
         with stems_cache.open("rb") as fh:
             return pickle.load(fh)
-    from searchapp.actors import default_gazetteer
-    from searchapp.analysis import Stemmer
+    from searchapp.facets.actors import default_gazetteer
+    from searchapp.text.analysis import Stemmer
 
     terms = Stemmer(default_gazetteer().protected_words()).terms  # as the indexer and the bench do
     rows = []

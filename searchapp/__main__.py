@@ -1,3 +1,3 @@
-from .cli import main
+from searchapp.cli import main
 
 main()

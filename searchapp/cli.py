@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from . import indexer
-from .errors import SearchappError
-from .search import LiveIndex, mark, search, stats
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.errors import SearchappError
+from searchapp.search.service import LiveIndex, mark, search, stats
 
 MAX_HEADER_BYTES = 16 * 1024  # waitress answers 431 above this
 MAX_BODY_BYTES = 64 * 1024  # and 413 above this: every route is a GET
@@ -185,7 +185,7 @@ def serve(corpus_paths, index_dir, host, port, threads, workers):
     """Serve the search page and JSON API with waitress (builds the index if missing)."""
     from waitress import serve as waitress_serve
 
-    from .web import create_app
+    from searchapp.web import create_app
 
     try:
         try:

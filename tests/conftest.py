@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchapp import indexer
-from searchapp.search import LiveIndex
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.search.service import LiveIndex
 from searchapp.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp.actors import Actor, Gazetteer, GazetteerError, default_gazetteer
+from searchapp.facets.actors import Actor, Gazetteer, GazetteerError, default_gazetteer
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "corpus" if (REPO / "corpus").is_dir() else REPO.parent / "shared" / "seeds"

@@ -6,11 +6,12 @@ import pickle
 
 import pytest
 
-from searchapp import analysis, indexer
-from searchapp.schema import build_schema
-from searchapp.search import LiveIndex, search
+from searchapp.text import analysis
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.engine.whoosh.schema import build_schema
+from searchapp.search.service import LiveIndex, search
 
-from .conftest import write_jsonl
+from tests.conftest import write_jsonl
 
 
 def words(text):

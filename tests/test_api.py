@@ -6,7 +6,7 @@ import pytest
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
-from searchapp.search import search
+from searchapp.search.service import search
 from searchapp.web import create_app
 
 

@@ -24,7 +24,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from searchapp.search import LiveIndex, search
+from searchapp.search.service import LiveIndex, search
 from searchapp.web import create_app
 
 CHROMIUM = shutil.which("chromium")

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from searchapp import indexer
+from searchapp.engine.whoosh import builder as indexer
 from searchapp.cli import main
 
-from .conftest import SEEDS, write_jsonl
+from tests.conftest import SEEDS, write_jsonl
 
 
 def test_rebuild_search_stats(runner, tmp_path):
@@ -98,7 +98,7 @@ def test_serve_answers_and_stops_on_sigterm(seed_index, workers):
     import sys
     import urllib.request
 
-    from .conftest import ROOT
+    from tests.conftest import ROOT
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "searchapp", "serve", "--index", str(seed_index), "--port", "0",
@@ -124,7 +124,7 @@ def test_server_limits_and_proxy_headers(seed_index):
     import subprocess
     import sys
 
-    from .conftest import ROOT
+    from tests.conftest import ROOT
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "searchapp", "serve", "--index", str(seed_index), "--port", "0"],

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from searchapp.corpus import (
+from searchapp.ingest.corpus import (
     Article,
     CorpusError,
     Skipped,
@@ -19,7 +19,7 @@ from searchapp.corpus import (
     read_txt,
 )
 
-from .conftest import SEEDS, write_jsonl
+from tests.conftest import SEEDS, write_jsonl
 
 SEED_EXPECTED = [
     # file stem, title start (None: the page has no headline), outlet, date

@@ -15,10 +15,10 @@ import time
 import pytest
 from whoosh.writing import SegmentWriter
 
-from searchapp import indexer
-from searchapp.search import LiveIndex, QueryError, search
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.search.service import LiveIndex, QueryError, search
 
-from .conftest import ROOT, SEEDS, copy_seeds, write_jsonl
+from tests.conftest import ROOT, SEEDS, copy_seeds, write_jsonl
 
 
 def test_every_file_is_indexed_or_reported(tmp_path):

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from searchapp import indexer
-from searchapp.search import LiveIndex, QueryError, get_article, mark, search, stats
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.search.service import LiveIndex, QueryError, get_article, mark, search, stats
 
-from .conftest import write_jsonl
+from tests.conftest import write_jsonl
 
 
 def ids(result):

@@ -10,8 +10,8 @@ from itertools import combinations
 
 import pytest
 
-from searchapp.insights import cooccurrence, export, similar, timeline
-from searchapp.search import LiveIndex, QueryError, search
+from searchapp.search.insights import cooccurrence, export, similar, timeline
+from searchapp.search.service import LiveIndex, QueryError, search
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from searchapp.cli import main
 from searchapp.errors import QueryError, SearchappError, catalogue, message
 from searchapp.web import create_app, engine
 
-from .test_api import error_of
-from .test_web import parse
+from tests.test_api import error_of
+from tests.test_web import parse
 
 # Values for the placeholders of the catalogue; a code without a row here gets
 # "x" (or 1 where the placeholder has a numeric format such as {seconds:g}).
@@ -87,10 +87,10 @@ def test_query_error_speaks_both_languages():
 
 
 def test_every_user_error_is_a_searchapp_error():
-    from searchapp.actors import GazetteerError
-    from searchapp.corpus import CorpusError
-    from searchapp.indexer import IndexBusy, IndexerError, NoIndex
-    from searchapp.outlets import OutletDataError
+    from searchapp.facets.actors import GazetteerError
+    from searchapp.ingest.corpus import CorpusError
+    from searchapp.engine.whoosh.builder import IndexBusy, IndexerError, NoIndex
+    from searchapp.ingest.outlets import OutletDataError
 
     for cls in (IndexerError, IndexBusy, NoIndex, CorpusError, GazetteerError, OutletDataError, QueryError):
         assert issubclass(cls, SearchappError), cls
@@ -181,7 +181,7 @@ def _params_of(reason: str, url: str) -> dict:
 
 
 def test_too_slow_speaks_indonesian_on_the_page(client, monkeypatch):
-    from searchapp import search as search_module
+    from searchapp.search import service as search_module
 
     monkeypatch.setattr(search_module, "TIME_LIMIT", -1.0)
     response = client.get("/?q=taliban")

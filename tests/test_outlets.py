@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import outlets
+from searchapp.ingest import outlets
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "corpus" if (REPO / "corpus").is_dir() else REPO.parent / "shared" / "seeds"

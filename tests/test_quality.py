@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from searchapp import analysis
-from searchapp.actors import default_gazetteer
-from searchapp.search import QueryError, search
+from searchapp.text import analysis
+from searchapp.facets.actors import default_gazetteer
+from searchapp.search.service import QueryError, search
 from rapidfuzz.distance import OSA
 
 
@@ -143,7 +143,7 @@ def test_exceptions_split_words_of_different_meaning(a, b):
 
 
 def test_runaway_search_is_stopped_with_a_clear_error(news, monkeypatch):
-    from searchapp import search as search_module
+    from searchapp.search import service as search_module
 
     monkeypatch.setattr(search_module, "TIME_LIMIT", 0.0)
     with pytest.raises(QueryError, match="took longer than"):

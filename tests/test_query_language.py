@@ -14,11 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from searchapp import analysis, indexer, querylang
+from searchapp.text import analysis
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.search import querylang
 from searchapp.errors import QueryError
-from searchapp.search import Filters, LiveIndex, search, select
+from searchapp.search.service import Filters, LiveIndex, search, select
 
-from .conftest import SEEDS, indexed, write_jsonl
+from tests.conftest import SEEDS, indexed, write_jsonl
 
 PER_FORM = 4
 

@@ -8,10 +8,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from searchapp import indexer
-from searchapp.search import Filters, LiveIndex, select
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.search.service import Filters, LiveIndex, select
 
-from .conftest import write_jsonl
+from tests.conftest import write_jsonl
 
 QUERIES = [
     "serangan",  # stemmed + exact form + lead
@@ -141,7 +141,7 @@ def test_highlights_from_the_forms_table_equal_the_full_analysis(clickid_live, q
     """The regex of written forms finds exactly the words the analyzer would."""
     from dataclasses import replace
 
-    from searchapp.search import Highlighter, _positive_terms
+    from searchapp.search.service import Highlighter, _positive_terms
 
     gen = clickid_live.generation()
     sel = select(clickid_live, gen, Filters.make(q))

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from searchapp import indexer
-from searchapp.search import LiveIndex, search
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.search.service import LiveIndex, search
 
-from .conftest import ROOT, SEEDS, copy_seeds, write_jsonl
+from tests.conftest import ROOT, SEEDS, copy_seeds, write_jsonl
 
 
 def builds(index_dir):
@@ -141,7 +141,7 @@ def test_parallel_rebuild_matches_serial(tmp_path, clickid_slice):
 
 
 def test_stem_cache_is_kept_for_the_next_rebuild(tmp_path):
-    from searchapp import analysis
+    from searchapp.text import analysis
 
     index_dir = tmp_path / "index"
     indexer.rebuild([SEEDS], index_dir, procs=1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from searchapp import indexer
-from searchapp.search import LiveIndex, search
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.search.service import LiveIndex, search
 
 QUERIES = [
     dict(q="jokowi"),
@@ -112,8 +112,8 @@ def test_parallel_and_split_segments_index_the_same(tmp_path, monkeypatch, click
 
 def test_commit_keeps_the_stock_schema(tmp_path):
     """The writer indexes with faster list formats; the index must not depend on them."""
-    from searchapp.schema import build_schema
-    from searchapp.segments import LeanSegmentWriter
+    from searchapp.engine.whoosh.schema import build_schema
+    from searchapp.engine.whoosh.segments import LeanSegmentWriter
 
     ix = whoosh_index.create_in(str(tmp_path), build_schema())
     writer = LeanSegmentWriter(ix)

@@ -6,13 +6,14 @@ from importlib import resources
 
 import pytest
 
-from searchapp import analysis, indexer
-from searchapp.actors import default_gazetteer
-from searchapp.search import LiveIndex, search
-from searchapp.synonyms import SynonymError, Synonyms, form_key
+from searchapp.text import analysis
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.facets.actors import default_gazetteer
+from searchapp.search.service import LiveIndex, search
+from searchapp.text.synonyms import SynonymError, Synonyms, form_key
 
-from .conftest import indexed
-from .test_query_language import all_ids, text_of
+from tests.conftest import indexed
+from tests.test_query_language import all_ids, text_of
 
 PER_SIDE = 4
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import topics
-from searchapp.actors import default_gazetteer
-from searchapp.analysis import Stemmer
+from searchapp.facets import topics
+from searchapp.facets.actors import default_gazetteer
+from searchapp.text.analysis import Stemmer
 
 
 def terms(text: str) -> list[str]:

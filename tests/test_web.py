@@ -8,14 +8,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from searchapp import indexer
-from searchapp.search import search
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.search.service import search
 from searchapp.web import create_app
 from searchapp.web.formatting import lead, paragraphs, safe_url
 from searchapp.web.params import SearchState
 from searchapp.web.results import pagination
 
-from .conftest import write_jsonl
+from tests.conftest import write_jsonl
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

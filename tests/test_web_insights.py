@@ -17,13 +17,14 @@ from urllib.parse import urlencode
 import pytest
 from openapi_spec_validator import validate as validate_spec
 
-from searchapp import insights, indexer
-from searchapp.search import LiveIndex, search
+from searchapp.search import insights
+from searchapp.engine.whoosh import builder as indexer
+from searchapp.search.service import LiveIndex, search
 from searchapp.web import create_app
 
-from .conftest import write_jsonl
-from .test_api import check, documented, error_of
-from .test_web import get, parse, query_of, total
+from tests.conftest import write_jsonl
+from tests.test_api import check, documented, error_of
+from tests.test_web import get, parse, query_of, total
 
 FILTERS = ("q", "outlet", "actor", "topic", "from", "to", "all_actor")
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..search import LiveIndex
-from . import api, errors, formatting, pages
-from .security import security_headers
-from .templates import templates_dir
+from searchapp.search.service import LiveIndex
+from searchapp.web import api, errors, formatting, pages
+from searchapp.web.security import security_headers
+from searchapp.web.templates import templates_dir
 
 __all__ = ["create_app"]
 

@@ -21,10 +21,10 @@ from itertools import chain
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from werkzeug.datastructures import MultiDict
 
-from .. import insights
-from ..errors import QueryError
-from . import engine
-from .errors import not_found_json
+from searchapp.search import insights
+from searchapp.errors import QueryError
+from searchapp.web import engine
+from searchapp.web.errors import not_found_json
 
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 from math import ceil
 
-from .formatting import MONTHS, long_date, number, short_date
-from .params import SearchState
+from searchapp.web.formatting import MONTHS, long_date, number, short_date
+from searchapp.web.params import SearchState
 
 INTERVAL_LABELS = {"day": "hari", "week": "minggu", "month": "bulan"}
 CHART_HEIGHT = 176  # px; x positions are percentages so the chart fills any width without scaling its text

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from .. import insights
-from ..search import LiveIndex, get_article, search
-from .params import cooccurrence_size, filter_params, search_params
+from searchapp.search import insights
+from searchapp.search.service import LiveIndex, get_article, search
+from searchapp.web.params import cooccurrence_size, filter_params, search_params
 
 
 def live_index() -> LiveIndex:

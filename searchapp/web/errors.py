@@ -11,8 +11,8 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from werkzeug.exceptions import HTTPException
 from whoosh.index import IndexError as WhooshIndexError
 
-from ..errors import QueryError, message
-from ..indexer import IndexerError
+from searchapp.errors import QueryError, message
+from searchapp.engine.whoosh.builder import IndexerError
 
 LANGUAGES = ("id", "en")  # of the API's messages; the first is the default
 HTTP_HEADINGS = {400: "Permintaan tidak valid", 404: "Halaman tidak ditemukan", 405: "Metode tidak diizinkan"}

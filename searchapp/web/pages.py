@@ -14,13 +14,13 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from .. import insights
-from ..errors import message
-from . import engine
-from .charts import heatmap, timeline_chart
-from .formatting import paragraphs
-from .params import SearchState
-from .results import facet_groups, pagination, reading
+from searchapp.search import insights
+from searchapp.errors import message
+from searchapp.web import engine
+from searchapp.web.charts import heatmap, timeline_chart
+from searchapp.web.formatting import paragraphs
+from searchapp.web.params import SearchState
+from searchapp.web.results import facet_groups, pagination, reading
 
 bp = Blueprint("pages", __name__)
 

@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
-from .. import insights
-from ..errors import QueryError, label_id
-from ..schema import FACETS
-from ..search import Filters
-from .formatting import long_date
+from searchapp.search import insights
+from searchapp.errors import QueryError, label_id
+from searchapp.engine.whoosh.schema import FACETS
+from searchapp.search.service import Filters
+from searchapp.web.formatting import long_date
 
 FACET_LABELS = {"outlet": "Media", "actor": "Aktor", "topic": "Topik"}
 SORT_LABELS = {"relevance": "Relevansi", "newest": "Terbaru", "oldest": "Terlama"}

@@ -7,8 +7,8 @@ no logic beyond loops and conditions.
 
 from __future__ import annotations
 
-from ..search import MAX_WINDOW
-from .params import FACET_LABELS
+from searchapp.search.service import MAX_WINDOW
+from searchapp.web.params import FACET_LABELS
 
 SIDEBAR_ORDER = ("actor", "topic", "outlet")
 FACET_VISIBLE = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from .analysis import ExactAnalyzer, IndonesianAnalyzer
+from searchapp.engine.whoosh.analyzers import ExactAnalyzer, IndonesianAnalyzer
 
 FACETS = ("outlet", "actor", "topic")
 SEARCHABLE = ("title", "body")

@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from urllib.parse import urlsplit
 
-from .errors import SearchappError
+from searchapp.errors import SearchappError
 
 # How far into a raw article a masthead may sit (site menus come first).
 _MASTHEAD_LINES = 40

@@ -22,15 +22,17 @@ import numpy as np
 from whoosh import scoring, query as wq
 from whoosh.query.spans import SpanNear2
 
-from . import analysis, columns, spelling
-from .columns import UNDATED, Columns
-from .actors import Gazetteer
-from .indexer import CURRENT, live_build, open_build, load_forms, load_gazetteer, load_names, load_synonyms
-from .errors import QueryError, label_id
-from .query import Parsed, Weights, parse
-from .ranking import Match, Ranker, TooSlow
-from .schema import EXACT, FACETS
-from .synonyms import Synonyms
+from searchapp.text import analysis
+from searchapp.engine.whoosh import columns
+from searchapp.search import spelling
+from searchapp.engine.whoosh.columns import UNDATED, Columns
+from searchapp.facets.actors import Gazetteer
+from searchapp.engine.whoosh.builder import CURRENT, live_build, open_build, load_forms, load_gazetteer, load_names, load_synonyms
+from searchapp.errors import QueryError, label_id
+from searchapp.search.query import Parsed, Weights, parse
+from searchapp.engine.whoosh.ranking import Match, Ranker, TooSlow
+from searchapp.engine.whoosh.schema import EXACT, FACETS
+from searchapp.text.synonyms import Synonyms
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100

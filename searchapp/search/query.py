@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 from whoosh.query.spans import SpanNear2
 
-from . import analysis, querylang
-from .actors import Gazetteer
-from .errors import QueryError
-from .querylang import And, Not, Or, Phrase, Prefix, Term
-from .schema import EXACT, SEARCHABLE
-from .synonyms import Synonyms, form_key
+from searchapp.text import analysis
+from searchapp.search import querylang
+from searchapp.facets.actors import Gazetteer
+from searchapp.errors import QueryError
+from searchapp.search.querylang import And, Not, Or, Phrase, Prefix, Term
+from searchapp.engine.whoosh.schema import EXACT, SEARCHABLE
+from searchapp.text.synonyms import Synonyms, form_key
 
 MAX_TERMS = 24
 NAME_SHARE = 0.5  # a word written as a name at least this often is searched as written

@@ -28,8 +28,8 @@ from whoosh.query.spans import Span, SpanNear2, bisect_spans
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from .columns import UNDATED, Columns, column_array
-from .postings import TermBlocks, block_positions, read_postings
+from searchapp.engine.whoosh.columns import UNDATED, Columns, column_array
+from searchapp.engine.whoosh.postings import TermBlocks, block_positions, read_postings
 
 BLOCK_INDEX_TERMS = 32_768  # (segment, term) block indexes kept for proximity checks (24 bytes a block)
 CACHE_POSTINGS = 16_000_000  # postings the term cache may hold (8 bytes each: at most ~128 MB)

@@ -74,7 +74,7 @@ def _read_learned() -> dict[str, dict[str, float]]:
 
 
 def _build(raw: dict, learned: dict[str, dict[str, float]]) -> _Rules:
-    from searchapp.analysis import Stemmer
+    from searchapp.text.analysis import Stemmer
 
     stem_word = Stemmer().stem  # topic words are common words: no names to protect
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.columns import EmptyColumnReader
 
-from .postings import read_postings
-from .schema import FACETS
+from searchapp.engine.whoosh.postings import read_postings
+from searchapp.engine.whoosh.schema import FACETS
 
 UNDATED = 0  # day ordinal of an article without a known date
 _MICROS_PER_DAY = 86_400_000_000

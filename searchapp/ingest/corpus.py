@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from . import outlets
-from .errors import SearchappError
+from searchapp.ingest import outlets
+from searchapp.errors import SearchappError
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv")

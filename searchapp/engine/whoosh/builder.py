@@ -37,13 +37,15 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from . import analysis, corpus, topics
-from .actors import Gazetteer
-from .corpus import Article, Skipped
-from .errors import SearchappError
-from .schema import LEAD_TERMS, build_schema
-from .segments import SegmentSeries
-from .synonyms import Synonyms
+from searchapp.text import analysis
+from searchapp.ingest import corpus
+from searchapp.facets import topics
+from searchapp.facets.actors import Gazetteer
+from searchapp.ingest.corpus import Article, Skipped
+from searchapp.errors import SearchappError
+from searchapp.engine.whoosh.schema import LEAD_TERMS, build_schema
+from searchapp.engine.whoosh.segments import SegmentSeries
+from searchapp.text.synonyms import Synonyms
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from itertools import combinations
 
-from .columns import UNDATED
-from .search import Filters, LiveIndex, QueryError, select, stored_article
+from searchapp.engine.whoosh.columns import UNDATED
+from searchapp.search.service import Filters, LiveIndex, QueryError, select, stored_article
 
 MAX_SPAN_DAYS_FOR_DAYS = 62
 MAX_SPAN_DAYS_FOR_WEEKS = 730

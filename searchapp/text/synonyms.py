@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from . import analysis
-from .errors import SearchappError
+from searchapp.text import analysis
+from searchapp.errors import SearchappError
 
 CASE_SENSITIVE_UP_TO = 3  # letters of an all-capitals abbreviation that must be typed in capitals
 

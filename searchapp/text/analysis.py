@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cache, lru_cache
 from importlib import resources
 
-from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
 # A word is runs of letters (with inner apostrophes: "Ma'ruf", "Shi'ite") and
 # numbers (with thousands/decimal separators: "1.500", "1,5") joined directly
@@ -117,7 +116,7 @@ def stem_cache_fingerprint() -> str:
     return hashlib.sha1(table.encode()).hexdigest()[:12]
 
 
-def _unprotected_stem(word: str) -> str:
+def unprotected_stem(word: str) -> str:
     """Sastrawi with the exception table: the stem of a word no build protects."""
     exceptions = stem_exceptions()
     if word in exceptions:
@@ -133,7 +132,7 @@ def _is_one_word(hyphenated: str) -> bool:
     "lari"); a compound ("al-qaeda") keeps its hyphen. Names never change this
     (Sastrawi keeps a non-reduplicated compound whole), so tokenizing stays a
     pure function of the text."""
-    return hyphenated in stem_exceptions() or "-" not in _unprotected_stem(hyphenated)
+    return hyphenated in stem_exceptions() or "-" not in unprotected_stem(hyphenated)
 
 
 class Stemmer:
@@ -162,7 +161,7 @@ class Stemmer:
         elif hyphen and left == right and word not in stem_exceptions():
             stem = self.stem(left)  # "ormas-ormas": Sastrawi reduces only roots in its dictionary
         else:
-            stem = _unprotected_stem(word)
+            stem = unprotected_stem(word)
         self._cache[word] = stem
         return stem
 
@@ -299,89 +298,3 @@ def compound(word: str, stem: Callable[[str], str] | None = None) -> str | None:
 def compounds(text: str) -> list[str]:
     """The compounds (see `compound`) written in a text, in order."""
     return [c for c in map(compound, WORD_RE.findall(text)) if c]
-
-
-class IndonesianTokenizer(Tokenizer):
-    """Yields lowercased words with positions and character spans."""
-
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            t.original = t.text = value
-            t.boost = 1.0
-            if positions:
-                t.pos = start_pos
-            if chars:
-                t.startchar = start_char
-                t.endchar = start_char + len(value)
-            yield t
-            return
-        for pos, (word, start, end) in enumerate(iter_words(value), start_pos):
-            t.text = word
-            t.boost = 1.0
-            t.stopped = False
-            if keeporiginal:
-                t.original = word
-            if positions:
-                t.pos = pos
-            if chars:
-                t.startchar = start_char + start
-                t.endchar = start_char + end
-            yield t
-
-
-class IndonesianStopFilter(Filter):
-    """Drops stop words and renumbers positions so phrases stay contiguous."""
-
-    def __call__(self, tokens):
-        stops = stop_words()
-        pos = None
-        for t in tokens:
-            if t.stopped:
-                yield t
-                continue
-            if t.text in stops:
-                if not t.removestops:
-                    t.stopped = True
-                    yield t
-                continue
-            if t.positions:
-                pos = t.pos if pos is None else pos + 1
-                t.pos = pos
-            yield t
-
-
-class SastrawiStemFilter(Filter):
-    """Stems text Whoosh analyses itself. searchapp never lets it: every field
-    is passed as the terms its build's `Stemmer` made (protected names and
-    all), so this stemmer protects no names and caches nothing."""
-
-    is_morph = True
-
-    def __call__(self, tokens):
-        for t in tokens:
-            if not t.stopped:
-                t.text = _unprotected_stem(t.text)
-            yield t
-
-
-def IndonesianAnalyzer() -> CompositeAnalyzer:
-    """The analyzer of the stemmed title and body fields."""
-    return IndonesianTokenizer() | IndonesianStopFilter() | SastrawiStemFilter()
-
-
-def ExactAnalyzer() -> CompositeAnalyzer:
-    """The analyzer of the exact-form fields: the same words, unstemmed."""
-    return IndonesianTokenizer() | IndonesianStopFilter()

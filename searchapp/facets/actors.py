@@ -19,7 +19,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from .errors import SearchappError
+from searchapp.errors import SearchappError
 
 TYPES = frozenset({"person", "country", "organisation"})
 IGNORE = "ignore"

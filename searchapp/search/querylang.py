@@ -20,8 +20,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from . import analysis
-from .errors import QueryError
+from searchapp.text import analysis
+from searchapp.errors import QueryError
 
 MAX_QUERY_CHARS = 256
 MAX_DEPTH = 6
