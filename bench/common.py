@@ -93,7 +93,7 @@ def index_facets(index_dir: Path) -> dict[str, dict[str, list[str]]]:
     """id → {outlet, actor, topic} value lists as stored in our live build."""
     from whoosh import index as whoosh_index
 
-    from searchapp.engine.whoosh.builder import live_build
+    from searchapp.engine.whoosh.builds import live_build
 
     ix = whoosh_index.open_dir(str(live_build(index_dir)))
     out = {}
@@ -353,7 +353,7 @@ def run_rebuild(corpus: Path, index_dir: Path, procs: int | None = None) -> dict
     if proc.returncode != 0:
         raise RuntimeError(f"rebuild failed ({proc.returncode}): {err.strip()[-2000:]}")
     m = _SUMMARY.search(out)
-    from searchapp.engine.whoosh.builder import live_build
+    from searchapp.engine.whoosh.builds import live_build
 
     build = live_build(index_dir)
     return {

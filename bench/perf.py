@@ -57,9 +57,11 @@ PROFILE_REBUILD_ARTICLES = 2000
 
 def our_query_runner(index_dir: Path):
     """(run_one, close): run_one(query) does the full search() of page 1."""
-    from searchapp.search.service import LiveIndex, QueryError, search
+    from searchapp.engine import open_engine
+    from searchapp.errors import QueryError
+    from searchapp.search import search
 
-    live = LiveIndex(index_dir)
+    live = open_engine(index_dir)
     errors: list[str] = []
 
     def run_one(query: dict) -> dict:
@@ -123,11 +125,12 @@ def profile_rebuild_child(corpus: str, index_dir: str, top: int) -> None:
     """Run in a fresh process (cold stem cache, as a worker starts): one process
     (procs=1), because cProfile does not follow worker processes; the per-article
     work profiled here is what each worker does in a parallel rebuild."""
-    from searchapp.engine.whoosh import builder as indexer
+    from searchapp.engine import open_engine
 
+    engine = open_engine(index_dir)
     prof = cProfile.Profile()
     prof.enable()
-    report = indexer.rebuild([corpus], index_dir, procs=1)
+    report = engine.rebuild([corpus], procs=1)
     prof.disable()
     print(report.summary())
     print(_profile_text(prof, top, f"rebuild(procs=1) of {report.indexed} articles"))

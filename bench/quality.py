@@ -27,7 +27,7 @@ import random
 import re
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,10 +41,9 @@ from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 
 from searchapp.engine.whoosh import analyzers  # noqa: E402
 from searchapp.text import analysis  # noqa: E402
-from searchapp.engine.whoosh import builder as indexer  # noqa: E402
+from searchapp.engine import open_engine  # noqa: E402
 from searchapp.facets.actors import Gazetteer  # noqa: E402
 from searchapp.search.query import Weights, parse  # noqa: E402
-from searchapp.search.service import LiveIndex  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "clickid-2019.jsonl.gz"
 SEED = 2019
@@ -167,19 +166,18 @@ def run_baseline(path: Path, queries) -> dict[str, dict]:
 
 def run_ours(index_dir: Path, queries, weights: Weights, protect_names: bool = True) -> dict[str, dict]:
     """Our parser and our ranker (searchapp.ranking), exactly as search() ranks."""
-    live = LiveIndex(index_dir, weights)
-    gen = live.generation()  # protects the gazetteer's names from the stemmer, as serving does
-    names = gen.names if protect_names else {}
-    reader = gen.searcher.reader()
+    live = open_engine(index_dir, weights=weights)
+    snap = live.snapshot()  # protects the gazetteer's names from the stemmer, as serving does
+    tables = snap.tables if protect_names else replace(snap.tables, names=Counter())
     out = {}
     try:
         for name, items in queries.items():
             ranks = []
             for text, want in items:
-                parsed = parse(clean_query(text), reader, gen.gazetteer, weights, names, gen.synonyms)
-                found = gen.ranker.match(parsed.query, math.inf)
-                top = gen.ranker.top(found, found.mask, 10, math.inf)
-                ids = [gen.searcher.stored_fields(d)["id"] for d, _score in top]
+                parsed = parse(clean_query(text), snap, tables, weights)
+                found = snap.ranker.match(parsed.query, math.inf)
+                top = snap.ranker.top(found, found.mask, 10, math.inf)
+                ids = [snap.article(d)["id"] for d, _score in top]
                 ranks.append(ids.index(want) + 1 if want in ids else None)
             out[name] = metrics(ranks)
     finally:
@@ -190,7 +188,7 @@ def run_ours(index_dir: Path, queries, weights: Weights, protect_names: bool = T
 def build_ours(path: Path, protect_names: bool) -> None:
     if not protect_names:  # ablation: the gazetteer's names are stemmed like any word
         Gazetteer.protected_words = lambda self: frozenset()
-    indexer.rebuild([CORPUS], path)
+    open_engine(path).rebuild([CORPUS])
 
 
 def main() -> None:

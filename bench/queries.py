@@ -254,37 +254,32 @@ class Searcher:
     fields of every match. A total that differs from search()'s is counted."""
 
     def __init__(self, index_dir: Path):
-        from searchapp.search.service import LiveIndex
+        from searchapp.engine import open_engine
 
-        self.live = LiveIndex(index_dir)
-        self._ids: tuple[tuple, list[str]] | None = None
+        self.live = open_engine(index_dir)
+        self._ids: tuple[tuple, dict[int, str]] | None = None
         self.mismatches: list[str] = []
 
-    def _id_table(self, gen) -> list[str]:
-        if self._ids is None or self._ids[0] != gen.key:
-            reader = gen.searcher.reader()
-            table = [""] * reader.doc_count_all()
-            for docnum, fields in reader.iter_docs():
-                table[docnum] = str(fields["id"])
-            self._ids = (gen.key, table)
-        return self._ids[1]
+    def _selected(self, q: str) -> tuple[dict[int, str], list[int]]:
+        from searchapp.search.request import Request
+        from searchapp.search.service import select
+
+        sel = select(self.live, Request.make(q))
+        snap = sel.snapshot
+        if self._ids is None or self._ids[0] != snap.key:
+            every = select(self.live, Request.make(""))
+            self._ids = (snap.key, {d: snap.article(d)["id"] for d in snap.docs(every.rs)})
+        return self._ids[1], snap.docs(sel.rs)
 
     def indexed_ids(self) -> set[str]:
-        with self.live._lock:
-            gen = self.live.generation()
-            return {self._id_table(gen)[d] for d in gen.columns.live.nonzero()[0]}
+        return set(self._selected("")[0].values())
 
     def matches(self, q: str) -> set[str]:
-        from searchapp.search.service import Filters, select
-
-        with self.live._lock:
-            gen = self.live.generation()
-            selection = select(self.live, gen, Filters.make(q))
-            table = self._id_table(gen)
-            return {table[d] for d in selection.final}
+        table, docs = self._selected(q)
+        return {table[d] for d in docs}
 
     def run(self, q: str) -> Outcome:
-        from searchapp.search.service import search
+        from searchapp.search import search
 
         t0 = time.perf_counter()
         try:

@@ -11,9 +11,13 @@ from pathlib import Path
 
 import click
 
-from searchapp.engine.whoosh import builder as indexer
+from searchapp import facets
+from searchapp.engine import ENGINES, open_engine
+from searchapp.engine.base import BuildReport, Engine
 from searchapp.errors import SearchappError
-from searchapp.search.service import LiveIndex, mark, search, stats
+from searchapp.ingest.corpus import count_articles
+from searchapp.search.highlight import mark
+from searchapp.search.service import search, stats
 
 MAX_HEADER_BYTES = 16 * 1024  # waitress answers 431 above this
 MAX_BODY_BYTES = 64 * 1024  # and 413 above this: every route is a GET
@@ -27,6 +31,15 @@ index_option = click.option(
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Index directory (env SEARCHAPP_INDEX).",
+)
+engine_option = click.option(
+    "--engine",
+    "engine_name",
+    envvar="SEARCHAPP_ENGINE",
+    default="whoosh",
+    show_default=True,
+    type=click.Choice(sorted(ENGINES)),
+    help="Search engine holding the index (env SEARCHAPP_ENGINE).",
 )
 corpus_option = click.option(
     "--corpus",
@@ -42,15 +55,26 @@ def _fail(exc: BaseException) -> None:
     raise click.ClickException(str(exc))
 
 
-def _on_index(index_dir: Path, work):
-    """Run work(LiveIndex) and close the index; user errors become messages."""
-    live = LiveIndex(index_dir)
+def facet_options(command):
+    """A repeatable --NAME option per facet of the registry."""
+    for facet in reversed(facets.FACETS):
+        command = click.option(f"--{facet.name}", multiple=True,
+                               help=f"Filter by {facet.description}; repeatable (OR).")(command)
+    return command
+
+
+def _on_index(index_dir: Path, engine_name: str, work):
+    """Run work(engine) and close it; user errors become messages."""
     try:
-        return work(live)
+        engine = open_engine(index_dir, engine_name)
+    except USER_ERRORS as exc:
+        _fail(exc)
+    try:
+        return work(engine)
     except USER_ERRORS as exc:
         _fail(exc)
     finally:
-        live.close()
+        engine.close()
 
 
 def _progress_bar(total: int):
@@ -59,7 +83,7 @@ def _progress_bar(total: int):
     return tqdm(total=total, unit="doc", file=sys.stderr, disable=not sys.stderr.isatty(), dynamic_ncols=True)
 
 
-def _report(report: indexer.BuildReport, verbose: bool) -> None:
+def _report(report: BuildReport, verbose: bool) -> None:
     click.echo(report.summary())
     for item in report.skipped if verbose else report.skipped[:20]:
         click.echo(f"  skipped {item.source}: {item.reason}", err=True)
@@ -67,15 +91,13 @@ def _report(report: indexer.BuildReport, verbose: bool) -> None:
         click.echo(f"  … and {len(report.skipped) - 20} more (use --verbose to list all)", err=True)
 
 
-def build_index(corpus_paths, index_dir: Path, actor_files=(), strict=False, procs=None, verbose=False,
+def build_index(engine: Engine, corpus_paths, actor_files=(), strict=False, procs=None, verbose=False,
                 synonym_files=()):
     """Rebuild with a progress bar on a terminal and a summary at the end."""
     paths = list(corpus_paths) or [Path("corpus")]
-    with _progress_bar(indexer.count_articles(paths) if sys.stderr.isatty() else 0) as bar:
-        report = indexer.rebuild(
-            paths, index_dir, actor_files=actor_files, synonym_files=synonym_files, strict=strict, procs=procs,
-            progress=bar.update,
-        )
+    with _progress_bar(count_articles(paths) if sys.stderr.isatty() else 0) as bar:
+        report = engine.rebuild(paths, actor_files=actor_files, synonym_files=synonym_files, strict=strict,
+                                procs=procs, progress=bar.update)
     _report(report, verbose)
     return report
 
@@ -89,6 +111,7 @@ def main() -> None:
 @main.command()
 @corpus_option
 @index_option
+@engine_option
 @click.option("--actors", "actor_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Extra actor gazetteer file, merged with the built-in one; repeatable.")
 @click.option("--synonyms", "synonym_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -96,26 +119,24 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Fail if any file or line is skipped.")
 @click.option("--procs", type=click.IntRange(1, 64), help="Worker processes for analysis [default: all cores].")
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file.")
-def rebuild(corpus_paths, index_dir, actor_files, synonym_files, strict, procs, verbose):
+def rebuild(corpus_paths, index_dir, engine_name, actor_files, synonym_files, strict, procs, verbose):
     """Build the index from the corpus and switch to it atomically."""
-    try:
-        build_index(corpus_paths, index_dir, actor_files, strict, procs, verbose, synonym_files)
-    except USER_ERRORS as exc:
-        _fail(exc)
+    _on_index(index_dir, engine_name,
+              lambda engine: build_index(engine, corpus_paths, actor_files, strict, procs, verbose, synonym_files))
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_option
+@engine_option
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file.")
-def add(paths, index_dir, verbose):
+def add(paths, index_dir, engine_name, verbose):
     """Add or replace articles (by id) in the live index."""
-    try:
-        with _progress_bar(indexer.count_articles(paths) if sys.stderr.isatty() else 0) as bar:
-            report = indexer.add(paths, index_dir, progress=bar.update)
-    except USER_ERRORS as exc:
-        _fail(exc)
-    _report(report, verbose)
+    def work(engine: Engine) -> BuildReport:
+        with _progress_bar(count_articles(paths) if sys.stderr.isatty() else 0) as bar:
+            return engine.add(paths, progress=bar.update)
+
+    _report(_on_index(index_dir, engine_name, work), verbose)
 
 
 def _print_hits(result: dict) -> None:
@@ -134,20 +155,19 @@ def _print_hits(result: dict) -> None:
 @main.command("search")
 @click.argument("query", default="")
 @index_option
-@click.option("--outlet", multiple=True, help="Filter by outlet; repeatable (OR).")
-@click.option("--actor", multiple=True, help="Filter by actor; repeatable (OR).")
-@click.option("--topic", multiple=True, help="Filter by topic; repeatable (OR).")
+@engine_option
+@facet_options
 @click.option("--from", "date_from", help="Published on or after YYYY-MM-DD.")
 @click.option("--to", "date_to", help="Published on or before YYYY-MM-DD.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--page", default="1", help="Page number, from 1.")
 @click.option("--per-page", default="10", help="Hits per page (1-100).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result dict as JSON.")
-def search_command(query, index_dir, outlet, actor, topic, date_from, date_to, sort, page, per_page, as_json):
+def search_command(query, index_dir, engine_name, date_from, date_to, sort, page, per_page, as_json, **facet_values):
     """Search the index."""
-    result = _on_index(index_dir, lambda live: search(
-        live, query, outlet=outlet, actor=actor, topic=topic, date_from=date_from,
-        date_to=date_to, sort=sort, page=page, per_page=per_page))
+    result = _on_index(index_dir, engine_name, lambda engine: search(
+        engine, query, date_from=date_from, date_to=date_to, sort=sort, page=page, per_page=per_page,
+        **facet_values))
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -156,11 +176,12 @@ def search_command(query, index_dir, outlet, actor, topic, date_from, date_to, s
 
 @main.command("stats")
 @index_option
+@engine_option
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.option("--top", default=15, show_default=True, help="Values shown per facet.")
-def stats_command(index_dir, as_json, top):
+def stats_command(index_dir, engine_name, as_json, top):
     """Documents, index size and facet values with counts."""
-    result = _on_index(index_dir, stats)
+    result = _on_index(index_dir, engine_name, stats)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -176,25 +197,26 @@ def stats_command(index_dir, as_json, top):
 @main.command()
 @corpus_option
 @index_option
+@engine_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 32),
               help="Server processes sharing the port: Python uses one core per process.")
-def serve(corpus_paths, index_dir, host, port, threads, workers):
+def serve(corpus_paths, index_dir, engine_name, host, port, threads, workers):
     """Serve the search page and JSON API with waitress (builds the index if missing)."""
     from waitress import serve as waitress_serve
 
     from searchapp.web import create_app
 
     try:
-        try:
-            indexer.live_build(index_dir)
-        except indexer.NoIndex:
+        engine = open_engine(index_dir, engine_name)
+        if not engine.exists():
             click.echo(f"no index in {index_dir}: building it first", err=True)
-            build_index(corpus_paths, index_dir)
-        config = {"INDEX_DIR": str(index_dir)}
-        create_app(config).extensions["searchapp.index"].close()  # fails here, not in a worker
+            build_index(engine, corpus_paths)
+        engine.close()
+        config = {"INDEX_DIR": str(index_dir), "ENGINE": engine_name}
+        create_app(config).extensions["searchapp.engine"].close()  # fails here, not in a worker
         sock = socket.create_server((host, port))
     except USER_ERRORS as exc:
         _fail(exc)

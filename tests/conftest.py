@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -12,12 +13,42 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchapp.engine.whoosh import builder as indexer
-from searchapp.search.service import LiveIndex
+from searchapp.engine import open_engine
+from searchapp.engine.base import Engine
+from searchapp.search.request import Request
+from searchapp.search.service import select
 from searchapp.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "corpus"
+ENGINE = os.environ.get("SEARCHAPP_TEST_ENGINE", "whoosh")  # the suite runs against every engine
+
+
+def engine_at(index_dir, **options):
+    """The engine under test on an index location."""
+    return open_engine(index_dir, ENGINE, **options)
+
+
+def rebuild(corpus_paths, index_dir, **kwargs):
+    engine = engine_at(index_dir)
+    try:
+        return engine.rebuild(corpus_paths, **kwargs)
+    finally:
+        engine.close()
+
+
+def matching_ids(engine, q: str) -> set[str]:
+    """The ids of every article a query matches (no ranking, no paging)."""
+    sel = select(engine, Request.make(q))
+    return {sel.snapshot.article(d)["id"] for d in sel.snapshot.docs(sel.rs)}
+
+
+def add(paths, index_dir, **kwargs):
+    engine = engine_at(index_dir)
+    try:
+        return engine.add(paths, **kwargs)
+    finally:
+        engine.close()
 CLICKID = ROOT.parent / "shared" / "corpora" / "clickid-2019.jsonl.gz"
 
 
@@ -25,13 +56,13 @@ CLICKID = ROOT.parent / "shared" / "corpora" / "clickid-2019.jsonl.gz"
 def seed_index(tmp_path) -> Path:
     """An index of the five seed articles, built in the test's tmp dir."""
     index_dir = tmp_path / "index"
-    indexer.rebuild([SEEDS], index_dir, procs=1)
+    rebuild([SEEDS], index_dir, procs=1)
     return index_dir
 
 
 @pytest.fixture
 def live(seed_index):
-    live = LiveIndex(seed_index)
+    live = engine_at(seed_index)
     yield live
     live.close()
 
@@ -59,15 +90,15 @@ def clickid_records() -> list[dict]:
 @pytest.fixture(scope="session")
 def clickid_index(tmp_path_factory, clickid_slice) -> Path:
     index_dir = tmp_path_factory.mktemp("clickid-index")
-    indexer.rebuild([clickid_slice], index_dir)
+    rebuild([clickid_slice], index_dir)
     return index_dir
 
 
 @pytest.fixture
 def app(seed_index):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(seed_index)})
+    app = create_app({"TESTING": True, "INDEX_DIR": str(seed_index), "ENGINE": ENGINE})
     yield app
-    app.extensions["searchapp.index"].close()
+    app.extensions["searchapp.engine"].close()
 
 
 @pytest.fixture
@@ -76,13 +107,13 @@ def app_factory():
     made = []
 
     def make(index_dir):
-        app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
+        app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "ENGINE": ENGINE})
         made.append(app)
         return app
 
     yield make
     for app in made:
-        app.extensions["searchapp.index"].close()
+        app.extensions["searchapp.engine"].close()
 
 
 @pytest.fixture
@@ -100,10 +131,10 @@ def live_from(tmp_path):
     """Index records (dicts) into the test's tmp dir and open the live index."""
     opened = []
 
-    def make(records: list[dict], name: str = "articles") -> LiveIndex:
+    def make(records: list[dict], name: str = "articles") -> Engine:
         corpus = write_jsonl(tmp_path / f"{name}.jsonl", records)
-        indexer.rebuild([corpus], tmp_path / f"{name}-index")
-        opened.append(LiveIndex(tmp_path / f"{name}-index"))
+        rebuild([corpus], tmp_path / f"{name}-index")
+        opened.append(engine_at(tmp_path / f"{name}-index"))
         return opened[-1]
 
     yield make
@@ -112,11 +143,11 @@ def live_from(tmp_path):
 
 
 @contextmanager
-def indexed(records: list[dict], directory: Path) -> Iterator[LiveIndex]:
+def indexed(records: list[dict], directory: Path) -> Iterator[Engine]:
     """The live index of these records, built in `directory`, closed after."""
     write_jsonl(directory / "articles.jsonl", records)
-    indexer.rebuild([directory / "articles.jsonl"], directory / "index", procs=1)
-    live = LiveIndex(directory / "index")
+    rebuild([directory / "articles.jsonl"], directory / "index", procs=1)
+    live = engine_at(directory / "index")
     try:
         yield live
     finally:

@@ -7,11 +7,10 @@ import pickle
 import pytest
 
 from searchapp.text import analysis
-from searchapp.engine.whoosh import builder as indexer
 from searchapp.engine.whoosh.schema import build_schema
-from searchapp.search.service import LiveIndex, search
+from searchapp.search import search
 
-from tests.conftest import write_jsonl
+from tests.conftest import engine_at, rebuild, write_jsonl
 
 
 def words(text):
@@ -79,13 +78,13 @@ def test_each_build_protects_only_its_own_names(tmp_path):
     corpus = write_jsonl(tmp_path / "articles.jsonl", records)
     actors = tmp_path / "actors.tsv"
     actors.write_text("Kediri\torganisation\tKediri\n", "utf-8")
-    indexer.rebuild([corpus], tmp_path / "a", actor_files=[actors], procs=1)
-    indexer.rebuild([corpus], tmp_path / "b", procs=1)
-    a, b = LiveIndex(tmp_path / "a"), LiveIndex(tmp_path / "b")
+    rebuild([corpus], tmp_path / "a", actor_files=[actors], procs=1)
+    rebuild([corpus], tmp_path / "b", procs=1)
+    a, b = engine_at(tmp_path / "a"), engine_at(tmp_path / "b")
     try:
-        assert a.generation().stemmer.stem("kediri") == "kediri"
-        assert b.generation().stemmer.stem("kediri") == "diri"
-        assert a.generation().stemmer.stem("kediri") == "kediri"
+        assert a.snapshot().tables.stemmer.stem("kediri") == "kediri"
+        assert b.snapshot().tables.stemmer.stem("kediri") == "diri"
+        assert a.snapshot().tables.stemmer.stem("kediri") == "kediri"
         assert {h["id"] for h in search(a, "Kediri")["hits"]} == {"kota"}
         assert {h["id"] for h in search(b, "Kediri")["hits"]} == {"kota", "diri"}  # B: ke- + diri
     finally:

@@ -6,7 +6,7 @@ import pytest
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
-from searchapp.search.service import search
+from searchapp.search import search
 from searchapp.web import create_app
 
 
@@ -171,7 +171,7 @@ def test_no_index_is_a_503_error(tmp_path, spec):
             check(spec, "Error", response.get_json())
         assert client.get("/api/openapi.json").status_code == 200
     finally:
-        app.extensions["searchapp.index"].close()
+        app.extensions["searchapp.engine"].close()
 
 
 def test_unexpected_errors_are_500_json(client, monkeypatch):

@@ -24,8 +24,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from searchapp.search.service import LiveIndex, search
+from searchapp.search import search
 from searchapp.web import create_app
+from tests.conftest import engine_at
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -54,7 +55,7 @@ def serving(index_dir: Path) -> Iterator[str]:
     finally:
         server.close()
         thread.join(5)
-        app.extensions["searchapp.index"].close()
+        app.extensions["searchapp.engine"].close()
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +207,7 @@ def test_real_corpus_pages_at_both_widths(browser, clickid_index, tmp_path):
 def test_timeline_and_cooccurrence_views_at_both_widths(browser, clickid_index, tmp_path):
     """The views of a result set on the real slice: click a timeline bar, open the
     co-occurrence tab, click a cell, open how the query matched, find similar articles."""
-    live = LiveIndex(clickid_index)
+    live = engine_at(clickid_index)
     try:
         a, b = [r["value"] for r in search(live)["facets"]["actor"]["results"][:2]]
         with serving(clickid_index) as base:

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from searchapp.engine.whoosh import builder as indexer
 from searchapp.cli import main
 
 from tests.conftest import SEEDS, write_jsonl
+from searchapp.engine.whoosh import builds
 
 
 def test_rebuild_search_stats(runner, tmp_path):
@@ -84,7 +84,7 @@ def test_bad_search_options(runner, seed_index, args, message):
 
 def test_concurrent_rebuild_message(runner, tmp_path):
     index_dir = tmp_path / "index"
-    with indexer._locked(index_dir):
+    with builds.locked(index_dir):
         result = runner.invoke(main, ["rebuild", "--corpus", str(SEEDS), "--index", str(index_dir)])
     assert result.exit_code == 1
     assert "another rebuild or add is running" in result.output

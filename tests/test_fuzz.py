@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from searchapp.search.service import QueryError, search
+from searchapp.errors import QueryError
+from searchapp.search import search
 
 SYNTAX = st.sampled_from(list('()"*?:-+^~[]{}\\/ ') + ["AND", "OR", "NOT", "title:", "body:", "id:", "*:*", "TO"])
 QUERY = st.lists(st.one_of(SYNTAX, st.text(max_size=12), st.sampled_from(["Taliban", "Rusia", "serangan", "AS"])),

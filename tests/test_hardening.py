@@ -15,10 +15,12 @@ import time
 import pytest
 from whoosh.writing import SegmentWriter
 
-from searchapp.engine.whoosh import builder as indexer
-from searchapp.search.service import LiveIndex, QueryError, search
+from searchapp.errors import QueryError
+from searchapp.search import search
 
-from tests.conftest import ROOT, SEEDS, copy_seeds, write_jsonl
+from tests.conftest import ROOT, SEEDS, copy_seeds, engine_at, rebuild, write_jsonl
+from searchapp.engine.base import IndexerError
+from searchapp.engine.whoosh import builds
 
 
 def test_every_file_is_indexed_or_reported(tmp_path):
@@ -30,21 +32,21 @@ def test_every_file_is_indexed_or_reported(tmp_path):
     write_jsonl(corpus / "lines.jsonl", [{"id": f"j{i}", "title": f"Judul {i}", "body": "Isi."} for i in range(7)])
     with open(corpus / "lines.jsonl", "a", encoding="utf-8") as fh:
         fh.write('{"id": "broken"\n["not", "an", "object"]\n')
-    report = indexer.rebuild([corpus], tmp_path / "index", procs=2)
+    report = rebuild([corpus], tmp_path / "index", procs=2)
     assert report.indexed == 5 + 7
     assert len(report.skipped) == 6
     reasons = " | ".join(s.reason for s in report.skipped)
     for word in ("empty", "binary", "not UTF-8", "too large", "invalid JSON", "not an object"):
         assert word in reasons
     assert report.documents == report.indexed
-    with pytest.raises(indexer.IndexerError, match="--strict"):
-        indexer.rebuild([corpus], tmp_path / "index", procs=1, strict=True)
+    with pytest.raises(IndexerError, match="--strict"):
+        rebuild([corpus], tmp_path / "index", procs=1, strict=True)
 
 
 @pytest.mark.parametrize("procs", [1, 2])
 def test_disk_full_while_writing_fails_cleanly(tmp_path, monkeypatch, procs, clickid_slice):
     index_dir = tmp_path / "index"
-    indexer.rebuild([SEEDS], index_dir, procs=1)
+    rebuild([SEEDS], index_dir, procs=1)
     before = sorted(p.name for p in index_dir.iterdir())
     calls = {"n": 0}
     original = SegmentWriter.add_document
@@ -56,11 +58,11 @@ def test_disk_full_while_writing_fails_cleanly(tmp_path, monkeypatch, procs, cli
         return original(self, **fields)
 
     monkeypatch.setattr(SegmentWriter, "add_document", failing)
-    with pytest.raises((OSError, indexer.IndexerError), match="No space left"):
-        indexer.rebuild([clickid_slice], index_dir, procs=procs)
+    with pytest.raises((OSError, IndexerError), match="No space left"):
+        rebuild([clickid_slice], index_dir, procs=procs)
     monkeypatch.undo()
     assert sorted(p.name for p in index_dir.iterdir()) == before
-    live = LiveIndex(index_dir)
+    live = engine_at(index_dir)
     assert search(live, "")["total"] == 5
     live.close()
 
@@ -68,7 +70,7 @@ def test_disk_full_while_writing_fails_cleanly(tmp_path, monkeypatch, procs, cli
 def test_repeated_sigkill_never_breaks_the_live_endpoint(tmp_path, clickid_slice, app_factory):
     """Kill rebuilds at random points while a client searches: every answer is the full old or new count."""
     index_dir = tmp_path / "index"
-    indexer.rebuild([SEEDS], index_dir, procs=1)
+    rebuild([SEEDS], index_dir, procs=1)
     client = app_factory(index_dir).test_client()
     seen, errors, stop = set(), [], threading.Event()
 
@@ -97,9 +99,9 @@ def test_repeated_sigkill_never_breaks_the_live_endpoint(tmp_path, clickid_slice
         reader.join()
     assert not errors
     assert seen <= {5, 600}
-    report = indexer.rebuild([SEEDS], index_dir, procs=2)  # no clean-up needed first
+    report = rebuild([SEEDS], index_dir, procs=2)  # no clean-up needed first
     assert report.documents == 5
-    assert len([p for p in index_dir.iterdir() if p.name.startswith(indexer.BUILD_PREFIX)]) == 2
+    assert len([p for p in index_dir.iterdir() if p.name.startswith(builds.BUILD_PREFIX)]) == 2
 
 
 def _open_fds() -> int:
@@ -113,8 +115,8 @@ def _rss_kb() -> int:
 
 def test_no_leaks_after_many_searches_and_rebuilds(tmp_path):
     index_dir = tmp_path / "index"
-    indexer.rebuild([SEEDS], index_dir, procs=1)
-    live = LiveIndex(index_dir)
+    rebuild([SEEDS], index_dir, procs=1)
+    live = engine_at(index_dir)
     queries = ["Taliban", "Rusia Moskow", '"bekerja sama"', "serangan -ISIS", "", "Tajikstan"]
     for q in queries * 20:  # warm caches before the baseline
         search(live, q)
@@ -123,7 +125,7 @@ def test_no_leaks_after_many_searches_and_rebuilds(tmp_path):
     for cycle in range(5):
         for i in range(2000):
             search(live, queries[i % len(queries)], page=1 + i % 2, per_page=2)
-        indexer.rebuild([SEEDS], index_dir, procs=1)
+        rebuild([SEEDS], index_dir, procs=1)
         assert search(live, "Taliban")["total"] == 5  # reopened on the new build
     gc.collect()
     assert _open_fds() <= fds

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from searchapp.engine.whoosh import builder as indexer
-from searchapp.search.service import LiveIndex, QueryError, get_article, mark, search, stats
+from searchapp.errors import QueryError
+from searchapp.search import get_article, mark, search, stats
 
-from tests.conftest import write_jsonl
+from tests.conftest import engine_at, rebuild, write_jsonl
 
 
 def ids(result):
@@ -46,8 +46,8 @@ def test_ranking_prefers_title_then_lead_then_deep_body_and_exact_forms(tmp_path
         {"id": "title", "title": "Serangan di pos", "body": f"{filler} {filler}"},
         {"id": "exact", "title": "Kabar malam", "body": f"Serangan ke pos terjadi. {filler}"},
     ])
-    indexer.rebuild([corpus], tmp_path / "index")
-    live = LiveIndex(tmp_path / "index")
+    rebuild([corpus], tmp_path / "index")
+    live = engine_at(tmp_path / "index")
     ranked = ids(search(live, "serangan"))
     live.close()
     assert ranked.index("exact") < ranked.index("lead") < ranked.index("deep")
@@ -156,7 +156,7 @@ def test_stats(live):
 
 
 def test_real_corpus_slice(clickid_index, clickid_slice):
-    live = LiveIndex(clickid_index)
+    live = engine_at(clickid_index)
     try:
         everything = search(live)
         assert everything["total"] == 600

@@ -11,12 +11,14 @@ from itertools import combinations
 import pytest
 
 from searchapp.search.insights import cooccurrence, export, similar, timeline
-from searchapp.search.service import LiveIndex, QueryError, search
+from searchapp.errors import QueryError
+from searchapp.search import search
+from tests.conftest import engine_at
 
 
 @pytest.fixture(scope="module")
 def clickid_live(clickid_index):
-    live = LiveIndex(clickid_index)
+    live = engine_at(clickid_index)
     yield live
     live.close()
 

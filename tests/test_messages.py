@@ -89,10 +89,14 @@ def test_query_error_speaks_both_languages():
 def test_every_user_error_is_a_searchapp_error():
     from searchapp.facets.actors import GazetteerError
     from searchapp.ingest.corpus import CorpusError
-    from searchapp.engine.whoosh.builder import IndexBusy, IndexerError, NoIndex
+    from searchapp.engine import UnknownEngine
+    from searchapp.engine.base import IndexBusy, IndexerError, IndexUnreadable, NoIndex
+    from searchapp.engine.tables import TableError
     from searchapp.ingest.outlets import OutletDataError
+    from searchapp.text.synonyms import SynonymError
 
-    for cls in (IndexerError, IndexBusy, NoIndex, CorpusError, GazetteerError, OutletDataError, QueryError):
+    for cls in (IndexerError, IndexBusy, NoIndex, IndexUnreadable, CorpusError, GazetteerError, OutletDataError,
+                QueryError, TableError, SynonymError, UnknownEngine):
         assert issubclass(cls, SearchappError), cls
     assert issubclass(GazetteerError, ValueError) and issubclass(OutletDataError, ValueError)
 
@@ -226,7 +230,7 @@ def test_no_index_in_both_languages(tmp_path):
         english = client.get("/api/search", headers={"Accept-Language": "en"})
         assert error_of(english, 503, "index_unavailable") == message("no_index", "en")
     finally:
-        app.extensions["searchapp.index"].close()
+        app.extensions["searchapp.engine"].close()
 
 
 def test_internal_error_in_both_languages(client, monkeypatch):

@@ -6,7 +6,8 @@ import pytest
 
 from searchapp.text import analysis
 from searchapp.facets.actors import default_gazetteer
-from searchapp.search.service import QueryError, search
+from searchapp.errors import QueryError
+from searchapp.search import search
 from rapidfuzz.distance import OSA
 
 

@@ -15,12 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from searchapp.text import analysis
-from searchapp.engine.whoosh import builder as indexer
 from searchapp.search import querylang
 from searchapp.errors import QueryError
-from searchapp.search.service import Filters, LiveIndex, search, select
+from searchapp.search import search
+from searchapp.search.request import Request
+from searchapp.search.service import select
 
-from tests.conftest import SEEDS, indexed, write_jsonl
+from tests.conftest import SEEDS, engine_at, indexed, matching_ids, rebuild, write_jsonl
 
 PER_FORM = 4
 
@@ -72,9 +73,8 @@ def shapes(clickid_records, tmp_path_factory):
         yield live, list(chosen.values())
 
 
-def all_ids(live: LiveIndex, q: str) -> set[str]:
-    gen = live.generation()
-    return {gen.searcher.stored_fields(int(d))["id"] for d in select(live, gen, Filters.make(q)).final}
+def all_ids(live, q: str) -> set[str]:
+    return matching_ids(live, q)
 
 
 @pytest.mark.parametrize("q,form,distractors", SHAPES, ids=[s[0] for s in SHAPES])
@@ -210,10 +210,10 @@ def sample(clickid_records, tmp_path_factory):
     path = tmp_path_factory.mktemp("spans")
     picked = random.Random(12).sample(clickid_records, 300)
     write_jsonl(path / "sample.jsonl", picked)
-    indexer.rebuild([SEEDS, path / "sample.jsonl"], path / "index", procs=1)
-    live = LiveIndex(path / "index")
-    gen = live.generation()
-    docs = [(d, gen.searcher.stored_fields(d)) for d in range(gen.searcher.doc_count_all())]
+    rebuild([SEEDS, path / "sample.jsonl"], path / "index", procs=1)
+    live = engine_at(path / "index")
+    snap = live.snapshot()
+    docs = [(d, snap.article(d)) for d in snap.docs(select(live, Request.make("")).rs)]
     yield live, docs
     live.close()
 
@@ -243,6 +243,5 @@ def test_any_span_of_an_article_finds_it(sample, data):
     if not _searchable(span):
         return
     q = " ".join(span)
-    gen = live.generation()
-    found = select(live, gen, Filters.make(q)).final_mask  # never refused: a QueryError fails the test
-    assert found[docnum], f"{q!r} does not find {fields['id']}"
+    sel = select(live, Request.make(q))  # never refused: a QueryError fails the test
+    assert docnum in set(sel.snapshot.docs(sel.rs)), f"{q!r} does not find {fields['id']}"

@@ -10,20 +10,22 @@ import time
 
 import pytest
 
-from searchapp.engine.whoosh import builder as indexer
-from searchapp.search.service import LiveIndex, search
+from searchapp.engine import tables
+from searchapp.search import search
 
-from tests.conftest import ROOT, SEEDS, copy_seeds, write_jsonl
+from tests.conftest import ROOT, SEEDS, add, copy_seeds, engine_at, rebuild, write_jsonl
+from searchapp.engine.base import IndexBusy, IndexerError, NoIndex
+from searchapp.engine.whoosh import builds
 
 
-def builds(index_dir):
-    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith(indexer.BUILD_PREFIX))
+def build_names(index_dir):
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith(builds.BUILD_PREFIX))
 
 
 def test_switch_keeps_previous_and_removes_older(tmp_path):
     index_dir = tmp_path / "index"
-    names = [indexer.rebuild([SEEDS], index_dir, procs=1).build for _ in range(3)]
-    assert builds(index_dir) == sorted(names[1:])
+    names = [rebuild([SEEDS], index_dir, procs=1).build for _ in range(3)]
+    assert build_names(index_dir) == sorted(names[1:])
     assert (index_dir / "CURRENT").read_text().strip() == names[2]
     assert (index_dir / "PREVIOUS").read_text().strip() == names[1]
 
@@ -32,44 +34,44 @@ def test_broken_file_reported_rest_indexed(tmp_path):
     corpus = copy_seeds(tmp_path / "corpus")
     (corpus / "broken.txt").write_bytes(b"\xff\xfe\x00\x00garbage")
     (corpus / "bad.jsonl").write_text('{"id": "ok", "body": "Isi berita."}\n{oops\n', "utf-8")
-    report = indexer.rebuild([corpus], tmp_path / "index", procs=1)
+    report = rebuild([corpus], tmp_path / "index", procs=1)
     assert report.indexed == 6
     assert report.documents == 6
     reasons = {os.path.basename(s.source): s.reason for s in report.skipped}
     assert set(reasons) == {"broken.txt", "bad.jsonl:2"}
     assert "binary" in reasons["broken.txt"]
-    with pytest.raises(indexer.IndexerError, match="--strict"):
-        indexer.rebuild([corpus], tmp_path / "index", procs=1, strict=True)
+    with pytest.raises(IndexerError, match="--strict"):
+        rebuild([corpus], tmp_path / "index", procs=1, strict=True)
 
 
 def test_failed_rebuild_leaves_live_index(tmp_path, monkeypatch):
     index_dir = tmp_path / "index"
-    indexer.rebuild([SEEDS], index_dir, procs=1)
-    before = builds(index_dir)
+    rebuild([SEEDS], index_dir, procs=1)
+    before = build_names(index_dir)
 
     def boom(*_a, **_k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(indexer, "_write_pointer", boom)
+    monkeypatch.setattr(builds, "write_pointer", boom)
     with pytest.raises(OSError):
-        indexer.rebuild([SEEDS], index_dir, procs=1)
-    assert builds(index_dir) == before
-    live = LiveIndex(index_dir)
+        rebuild([SEEDS], index_dir, procs=1)
+    assert build_names(index_dir) == before
+    live = engine_at(index_dir)
     assert search(live, "Taliban")["total"] == 5
     live.close()
 
 
 def test_empty_corpus_is_refused(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(indexer.IndexerError, match="no readable articles"):
-        indexer.rebuild([tmp_path / "empty"], tmp_path / "index")
+    with pytest.raises(IndexerError, match="no readable articles"):
+        rebuild([tmp_path / "empty"], tmp_path / "index")
 
 
 def test_second_concurrent_rebuild_is_refused(tmp_path):
     index_dir = tmp_path / "index"
-    with indexer._locked(index_dir):
-        with pytest.raises(indexer.IndexBusy, match="another rebuild or add is running"):
-            indexer.rebuild([SEEDS], index_dir)
+    with builds.locked(index_dir):
+        with pytest.raises(IndexBusy, match="another rebuild or add is running"):
+            rebuild([SEEDS], index_dir)
 
 
 def _big_corpus(tmp_path, n=4000):
@@ -80,8 +82,8 @@ def _big_corpus(tmp_path, n=4000):
 @pytest.mark.parametrize("delay", [0.3, 1.0, 2.0])
 def test_sigkill_mid_rebuild_leaves_old_index_searchable(tmp_path, delay):
     index_dir = tmp_path / "index"
-    indexer.rebuild([SEEDS], index_dir, procs=1)
-    old = builds(index_dir)
+    rebuild([SEEDS], index_dir, procs=1)
+    old = build_names(index_dir)
     big = _big_corpus(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "searchapp", "rebuild", "--corpus", str(big), "--index", str(index_dir)],
@@ -90,47 +92,47 @@ def test_sigkill_mid_rebuild_leaves_old_index_searchable(tmp_path, delay):
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    live = LiveIndex(index_dir)
+    live = engine_at(index_dir)
     count = search(live, "")["total"]
     assert count in (5, 4000)
     if count == 5:
         assert search(live, "Taliban")["total"] == 5
     live.close()
-    report = indexer.rebuild([SEEDS], index_dir, procs=1)  # no clean-up needed first
+    report = rebuild([SEEDS], index_dir, procs=1)  # no clean-up needed first
     assert report.documents == 5
-    assert len(builds(index_dir)) == 2
+    assert len(build_names(index_dir)) == 2
     assert not list(index_dir.glob(".*.tmp"))
     if count == 5:
-        assert old[0] in builds(index_dir)
+        assert old[0] in build_names(index_dir)
 
 
 def test_add_twice_gives_one_document_and_survives_rebuild(tmp_path):
     index_dir = tmp_path / "index"
-    indexer.rebuild([SEEDS], index_dir, procs=1)
+    rebuild([SEEDS], index_dir, procs=1)
     extra = write_jsonl(tmp_path / "extra.jsonl", [{"id": "baru", "title": "Berita Baru", "body": "Kopi Gayo diekspor."}])
-    live = LiveIndex(index_dir)
+    live = engine_at(index_dir)
     assert search(live, "kopi")["total"] == 0
     for _ in range(2):
-        report = indexer.add([extra], index_dir)
+        report = add([extra], index_dir)
         assert report.indexed == 1
-    assert search(live, "kopi")["total"] == 1  # the open LiveIndex sees the add
+    assert search(live, "kopi")["total"] == 1  # the open engine sees the add
     assert search(live, "")["total"] == 6
-    indexer.rebuild([SEEDS], index_dir, procs=1)
+    rebuild([SEEDS], index_dir, procs=1)
     assert search(live, "kopi")["total"] == 1  # rebuild re-reads added files
     live.close()
 
 
 def test_add_without_index_is_an_error(tmp_path):
     extra = write_jsonl(tmp_path / "extra.jsonl", [{"id": "a", "body": "x"}])
-    with pytest.raises(indexer.NoIndex):
-        indexer.add([extra], tmp_path / "index")
+    with pytest.raises(NoIndex):
+        add([extra], tmp_path / "index")
 
 
 def test_parallel_rebuild_matches_serial(tmp_path, clickid_slice):
-    serial = indexer.rebuild([clickid_slice], tmp_path / "a", procs=1)
-    parallel = indexer.rebuild([clickid_slice], tmp_path / "b", procs=2)
+    serial = rebuild([clickid_slice], tmp_path / "a", procs=1)
+    parallel = rebuild([clickid_slice], tmp_path / "b", procs=2)
     assert serial.documents == parallel.documents == 600
-    a, b = LiveIndex(tmp_path / "a"), LiveIndex(tmp_path / "b")
+    a, b = engine_at(tmp_path / "a"), engine_at(tmp_path / "b")
     for q in ["presiden", "banjir jakarta", "sepak bola"]:
         ra, rb = search(a, q), search(b, q)
         assert ra["total"] == rb["total"]
@@ -144,12 +146,12 @@ def test_stem_cache_is_kept_for_the_next_rebuild(tmp_path):
     from searchapp.text import analysis
 
     index_dir = tmp_path / "index"
-    indexer.rebuild([SEEDS], index_dir, procs=1)
-    lines = (index_dir / indexer.STEMS).read_text("utf-8").splitlines()
+    rebuild([SEEDS], index_dir, procs=1)
+    lines = (index_dir / tables.STEMS).read_text("utf-8").splitlines()
     assert lines[0] == f"# {analysis.stem_cache_fingerprint()}"
     table = dict(line.split("\t") for line in lines[1:])
     assert table["menyerang"] == "serang"
     assert "taliban" not in table  # protected names are never cached across builds
-    (index_dir / indexer.STEMS).write_text("# stale\nmenyerang\tSALAH\n", "utf-8")
-    indexer.rebuild([SEEDS], index_dir, procs=1)  # a stale file is ignored and rewritten
-    assert "menyerang\tserang" in (index_dir / indexer.STEMS).read_text("utf-8")
+    (index_dir / tables.STEMS).write_text("# stale\nmenyerang\tSALAH\n", "utf-8")
+    rebuild([SEEDS], index_dir, procs=1)  # a stale file is ignored and rewritten
+    assert "menyerang\tserang" in (index_dir / tables.STEMS).read_text("utf-8")

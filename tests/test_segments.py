@@ -5,8 +5,10 @@ from __future__ import annotations
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from searchapp.engine.whoosh import builder as indexer
-from searchapp.search.service import LiveIndex, search
+from searchapp.search import search
+from searchapp.engine.whoosh import builder
+from tests.conftest import engine_at, rebuild
+from searchapp.engine.whoosh import builds
 
 QUERIES = [
     dict(q="jokowi"),
@@ -33,7 +35,7 @@ class StockSeries:
 def content(index_dir, raw: bool) -> dict:
     """Everything indexed, keyed by article id; with raw=True also each term's
     posting bytes as written (same docnum order needed)."""
-    ix = whoosh_index.open_dir(str(indexer.live_build(index_dir)))
+    ix = whoosh_index.open_dir(str(builds.live_build(index_dir)))
     out = {}
     with ix.reader() as r:
         ids = {d: f["id"] for d, f in r.iter_docs()}
@@ -67,7 +69,7 @@ def content(index_dir, raw: bool) -> dict:
 
 
 def results(index_dir) -> list:
-    live = LiveIndex(index_dir)
+    live = engine_at(index_dir)
     try:
         found = [search(live, **q) for q in QUERIES]
         return [(f["total"], [(h["id"], h["score"]) for h in f["hits"]], f["facets"]) for f in found]
@@ -78,10 +80,10 @@ def results(index_dir) -> list:
 def build(tmp_path, monkeypatch, corpus, name, procs, stock=False, segment_bytes=None):
     with monkeypatch.context() as m:
         if stock:
-            m.setattr(indexer, "SegmentSeries", StockSeries)
+            m.setattr(builder, "SegmentSeries", StockSeries)
         if segment_bytes:
-            m.setattr(indexer, "SEGMENT_BYTES", segment_bytes)
-        indexer.rebuild([corpus], tmp_path / name, procs=procs)
+            m.setattr(builder, "SEGMENT_BYTES", segment_bytes)
+        rebuild([corpus], tmp_path / name, procs=procs)
     return tmp_path / name
 
 
@@ -100,7 +102,7 @@ def test_parallel_and_split_segments_index_the_same(tmp_path, monkeypatch, click
     parallel = build(tmp_path, monkeypatch, clickid_slice, "parallel", 2)
     serial = build(tmp_path, monkeypatch, clickid_slice, "serial", 1)
     split = build(tmp_path, monkeypatch, clickid_slice, "split", 1, segment_bytes=2_000_000)
-    assert len(whoosh_index.open_dir(str(indexer.live_build(split)))._segments()) > 2
+    assert len(whoosh_index.open_dir(str(builds.live_build(split)))._segments()) > 2
     expected = content(stock, raw=False)
     assert content(parallel, raw=False) == expected
     assert content(split, raw=False) == expected

@@ -7,12 +7,11 @@ from importlib import resources
 import pytest
 
 from searchapp.text import analysis
-from searchapp.engine.whoosh import builder as indexer
 from searchapp.facets.actors import default_gazetteer
-from searchapp.search.service import LiveIndex, search
+from searchapp.search import search
 from searchapp.text.synonyms import SynonymError, Synonyms, form_key
 
-from tests.conftest import indexed
+from tests.conftest import engine_at, indexed, rebuild
 from tests.test_query_language import all_ids, text_of
 
 PER_SIDE = 4
@@ -117,9 +116,9 @@ def test_the_packaged_table_is_reviewed_and_kept_apart_from_actors():
 def test_users_extend_the_table_at_rebuild(tmp_path, clickid_slice):
     extra = tmp_path / "mine.tsv"
     extra.write_text("# ours\nbanjir rob\tbanjir pasang\n", "utf-8")
-    indexer.rebuild([clickid_slice], tmp_path / "index", synonym_files=[extra], procs=1)
+    rebuild([clickid_slice], tmp_path / "index", synonym_files=[extra], procs=1)
     extra.unlink()  # the build keeps its own copy
-    live = LiveIndex(tmp_path / "index")
+    live = engine_at(tmp_path / "index")
     try:
         assert search(live, "banjir rob")["searched_as"]["synonyms"] == [
             {"typed": "banjir rob", "forms": ["banjir pasang"]}]

@@ -8,14 +8,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from searchapp.engine.whoosh import builder as indexer
-from searchapp.search.service import search
+from searchapp.search import search
 from searchapp.web import create_app
 from searchapp.web.formatting import lead, paragraphs, safe_url
 from searchapp.web.params import SearchState
 from searchapp.web.results import pagination
 
-from tests.conftest import write_jsonl
+from tests.conftest import rebuild, write_jsonl
+from searchapp.engine.whoosh import builds
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -363,11 +363,11 @@ def test_no_index_is_a_503_page(tmp_path):
             assert "Indeks belum tersedia" in response.get_data(as_text=True)
         assert client.get("/help").status_code == 200
     finally:
-        app.extensions["searchapp.index"].close()
+        app.extensions["searchapp.engine"].close()
 
 
 def test_damaged_index_is_a_503_not_a_traceback(app, client, seed_index):
-    build = indexer.live_build(seed_index)
+    build = builds.live_build(seed_index)
     for toc in build.glob("*.toc"):
         toc.unlink()
     response = client.get("/?q=taliban")
@@ -378,7 +378,7 @@ def test_damaged_index_is_a_503_not_a_traceback(app, client, seed_index):
 def test_a_rebuild_shows_without_restart(client, tmp_path, seed_index):
     assert total(get(client, "/")) == 5
     corpus = write_jsonl(tmp_path / "one.jsonl", [{"id": "baru", "title": "Satu artikel baru", "body": "Isi baru."}])
-    indexer.rebuild([corpus], seed_index, procs=1)
+    rebuild([corpus], seed_index, procs=1)
     assert total(get(client, "/")) == 1
 
 
@@ -398,10 +398,10 @@ def evil_client(tmp_path):
          "url": "https://example.org/berita?a=1&b=2", "outlet": "tempo.co", "published": "2021-09-01"},
     ])
     index_dir = tmp_path / "index"
-    indexer.rebuild([corpus], index_dir, procs=1)
+    rebuild([corpus], index_dir, procs=1)
     app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
     yield app.test_client()
-    app.extensions["searchapp.index"].close()
+    app.extensions["searchapp.engine"].close()
 
 
 def assert_inert(html: str) -> None:

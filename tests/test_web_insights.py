@@ -18,11 +18,10 @@ import pytest
 from openapi_spec_validator import validate as validate_spec
 
 from searchapp.search import insights
-from searchapp.engine.whoosh import builder as indexer
-from searchapp.search.service import LiveIndex, search
+from searchapp.search import search
 from searchapp.web import create_app
 
-from tests.conftest import write_jsonl
+from tests.conftest import engine_at, rebuild, write_jsonl
 from tests.test_api import check, documented, error_of
 from tests.test_web import get, parse, query_of, total
 
@@ -55,7 +54,7 @@ def spec(client) -> dict:
 def clickid_app(clickid_index):
     app = create_app({"TESTING": True, "INDEX_DIR": str(clickid_index)})
     yield app
-    app.extensions["searchapp.index"].close()
+    app.extensions["searchapp.engine"].close()
 
 
 @pytest.fixture
@@ -65,7 +64,7 @@ def cclient(clickid_app):
 
 @pytest.fixture(scope="module")
 def clive(clickid_index):
-    live = LiveIndex(clickid_index)
+    live = engine_at(clickid_index)
     yield live
     live.close()
 
@@ -323,7 +322,7 @@ def test_similar_with_slashes_in_ids(tmp_path):
         {"id": "x/similar", "title": "Banjir lagi", "body": "Banjir kembali melanda Jakarta, warga mengungsi.",
          "published": "2021-09-02"},
     ])
-    indexer.rebuild([corpus], tmp_path / "index", procs=1)
+    rebuild([corpus], tmp_path / "index", procs=1)
     app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")})
     try:
         c = app.test_client()
@@ -334,7 +333,7 @@ def test_similar_with_slashes_in_ids(tmp_path):
         page = parse(c.get("/article/x/similar").data)
         assert page.find("section", cls="similar").find("a").attrs["href"] == "/article/a/b%20c&d"
     finally:
-        app.extensions["searchapp.index"].close()
+        app.extensions["searchapp.engine"].close()
 
 
 # --- how the query matched ----------------------------------------------------------------------
@@ -381,7 +380,7 @@ def test_export_has_every_result(client, live, cclient, clive, app_name, query, 
     expected = search(lv, **as_kwargs(query))
     assert len(rows) == expected["total"] == len({r["id"] for r in rows})
     if rows:
-        assert set(rows[0]) == set(insights.EXPORT_FIELDS)
+        assert set(rows[0]) == set(insights.export_fields())
         full = search(lv, per_page=100, **as_kwargs(query))
         assert {r["id"] for r in rows} >= {h["id"] for h in full["hits"]}
 
@@ -461,7 +460,7 @@ def test_no_index_is_a_503_everywhere(tmp_path):
             error_of(c.get(url), 503, "index_unavailable")
         assert c.get("/cooccurrence").status_code == 503
     finally:
-        app.extensions["searchapp.index"].close()
+        app.extensions["searchapp.engine"].close()
 
 
 def test_views_keep_the_content_security_policy(cclient, clive):

@@ -367,3 +367,32 @@ def read_corpus(paths: Iterable[str | os.PathLike]) -> Iterator[Article | Skippe
     """Every article under the paths, or the reason a file or line was skipped."""
     for path in corpus_files(paths):
         yield from read_file(path)
+
+
+def unique_ids(items: Iterable[Article | Skipped]) -> Iterator[Article | Skipped]:
+    """First article with an id wins; later ones are reported, not dropped silently."""
+    seen: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, Article):
+            if item.id in seen:
+                item = Skipped(item.source, f"duplicate id {item.id!r}, first in {seen[item.id]}")
+            else:
+                seen[item.id] = item.source
+        yield item
+
+
+def count_articles(paths: Iterable[str | os.PathLike]) -> int:
+    """A quick count of the articles under the paths, for progress bars."""
+    total = 0
+    for path in corpus_files(paths):
+        name = path.name.lower()
+        if name.endswith(".txt"):
+            total += 1
+            continue
+        opener = gzip.open if name.endswith(".gz") else open
+        try:
+            with opener(path, "rb") as fh:
+                total += sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+        except OSError:
+            total += 1
+    return total

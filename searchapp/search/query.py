@@ -1,4 +1,4 @@
-"""Turning a parsed query (querylang) into a Whoosh query, with expansions.
+"""Turning a parsed query (querylang) into the engine's query plan, with expansions.
 
 Each word is searched stemmed and, if it is a derived form, also as written,
 so "serangan" finds "menyerang" while an article that says "serangan" ranks
@@ -20,15 +20,16 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from whoosh import query as wq
-from whoosh.query.spans import SpanNear2
-
 from searchapp.text import analysis
 from searchapp.search import querylang
 from searchapp.facets.actors import Gazetteer
 from searchapp.errors import QueryError
 from searchapp.search.querylang import And, Not, Or, Phrase, Prefix, Term
-from searchapp.engine.whoosh.schema import EXACT, SEARCHABLE
+from searchapp.engine import plan
+from searchapp.engine.plan import Weights
+from searchapp.engine.base import TermStats
+from searchapp.engine.tables import BuildTables
+from searchapp.engine.document import EXACT, SEARCHABLE
 from searchapp.text.synonyms import Synonyms, form_key
 
 MAX_TERMS = 24
@@ -41,28 +42,11 @@ _SPELLING_RE = re.compile("|".join(sorted({a for pair in SPELLINGS for a in pair
 _SPELLING_SWAP = {a: b for pair in SPELLINGS for a, b in (pair, pair[::-1])}
 
 
-@dataclass(frozen=True)
-class Weights:
-    """Query-time ranking knobs, chosen on the relevance harness (bench/quality.py)."""
-
-    k1: float = 1.2  # BM25 term-frequency saturation
-    b: float = 0.75  # BM25 length normalisation
-    title: float = 2.0  # a word in the title counts this much more than in the body
-    exact: float = 0.6  # bonus weight of the word as written, on top of its stem
-    alias: float = 2.0  # constant score of an article that names the actor another way
-    compound: float = 4.0  # bonus of a compound or reduplication written whole as typed ("e-KTP", "negara-negara")
-    synonym: float = 0.5  # weight of another form of an abbreviation (shared among its words) against the typed one
-    proximity: float = 2.0  # weight of the query words standing near each other in the body
-    window: int = 8  # how near, in words, counts as near
-    lead: float = 3.0  # extra weight of a word in the story's opening words
-    short: int = 4  # lead and proximity apply to queries of at most this many words
-
-
 @dataclass
 class Parsed:
     """A runnable query and what it was searched as."""
 
-    query: wq.Query
+    query: plan.Node
     words: list[dict] = field(default_factory=list)  # [{word, stem}] of positive words
     expansions: list[dict] = field(default_factory=list)  # [{alias, actor}]
     synonyms: list[dict] = field(default_factory=list)  # [{typed, forms[]}]
@@ -71,7 +55,7 @@ class Parsed:
 
 @dataclass
 class _State:
-    reader: object
+    index: TermStats
     weights: Weights
     parsed: Parsed
     gazetteer: Gazetteer
@@ -105,7 +89,7 @@ def _is_name(word: str, stem: str, state: _State) -> bool:
     if stem == word:
         return False
     named = state.names.get(word, 0)
-    return named > 0 and named >= NAME_SHARE * state.reader.frequency("body_exact", word)
+    return named > 0 and named >= NAME_SHARE * state.index.frequency("body_exact", word)
 
 
 def _spellings(word: str, written: str, state: _State) -> list[str]:
@@ -120,14 +104,14 @@ def _spellings(word: str, written: str, state: _State) -> list[str]:
     for combo in itertools.islice(itertools.product(*choices), MAX_SPELLINGS):
         variant = pieces[0] + "".join(c + p for c, p in zip(combo, pieces[1:]))
         if variant != word and (state.names.get(variant, 0) > 0 or variant in protected) and (
-            state.reader.frequency("body_exact", variant) or state.reader.frequency("body", variant)
+            state.index.frequency("body_exact", variant) or state.index.frequency("body", variant)
         ):
             variants.append(variant)
     return variants
 
 
 def _word(word: str, fieldname: str | None, state: _State, negated: bool, boost: float = 1.0,
-          track: bool = True, lead: bool = True) -> wq.Query:
+          track: bool = True, lead: bool = True) -> plan.Node:
     """One word: its stem, its written form if derived, its lead term."""
     _count(state)
     stem = state.stemmer.stem(word)
@@ -139,58 +123,58 @@ def _word(word: str, fieldname: str | None, state: _State, negated: bool, boost:
     for name in _fields(fieldname):
         weight = _boost(name, state.weights) * boost
         if stem is None:
-            parts.append(wq.Term(EXACT[name], word, boost=weight))
+            parts.append(plan.Term(EXACT[name], word, boost=weight))
             continue
-        parts.append(wq.Term(name, stem, boost=weight))
+        parts.append(plan.Term(name, stem, boost=weight))
         if stem != word:
             exact = state.weights.compound if "-" in word else state.weights.exact
-            parts.append(wq.Term(EXACT[name], word, boost=weight * exact))
+            parts.append(plan.Term(EXACT[name], word, boost=weight * exact))
         if name == "body" and lead and state.weights.lead and state.short:
-            parts.append(wq.Term("lead", stem, boost=state.weights.lead * boost))
-    return wq.Or(parts)
+            parts.append(plan.Term("lead", stem, boost=state.weights.lead * boost))
+    return plan.Or(tuple(parts))
 
 
-def _whole(query: wq.Query, node, state: _State) -> wq.Query:
+def _whole(query: plan.Node, node, state: _State) -> plan.Node:
     """The query of a word or phrase plus a bonus where its compound is
     written whole: the bonus never widens what matches (the compound's
     parts are the query), it ranks "Jakarta-Bekasi" above "Jakarta, Bekasi"."""
     if not node.compounds:
         return query
-    bonus = [wq.Term(EXACT[name], c, boost=_boost(name, state.weights) * state.weights.compound)
+    bonus = [plan.Term(EXACT[name], c, boost=_boost(name, state.weights) * state.weights.compound)
              for c in node.compounds for name in _fields(node.field)]
-    return wq.AndMaybe(query, wq.Or(bonus))
+    return plan.AndMaybe(query, plan.Or(tuple(bonus)))
 
 
-def _term(node: Term, state: _State, negated: bool) -> wq.Query:
+def _term(node: Term, state: _State, negated: bool) -> plan.Node:
     query = _whole(_word(node.word, node.field, state, negated), node, state)
     variants = _spellings(node.word, node.written, state)
     if not variants:
         return query
     if not negated:
         state.parsed.spellings.append({"typed": node.written, "variants": [v[:1].upper() + v[1:] for v in variants]})
-    return wq.Or([query] + [_word(v, node.field, state, negated, track=False) for v in variants])
+    return plan.Or((query, *(_word(v, node.field, state, negated, track=False) for v in variants)))
 
 
 def _phrase(words: tuple[str, ...], fieldname: str | None, state: _State, negated: bool, boost: float = 1.0,
-            track: bool = True) -> wq.Query:
+            track: bool = True) -> plan.Node:
     _count(state)  # a phrase is one unit: a pasted URL or compound is never refused for its parts
     stems = [state.stemmer.stem(w) for w in words]
     if track and not negated:
         state.parsed.words += [{"word": w, "stem": s} for w, s in zip(words, stems)]
-    return wq.Or([wq.Phrase(name, stems, slop=1, boost=_boost(name, state.weights) * boost)
-                  for name in _fields(fieldname)])
+    return plan.Or(tuple(plan.Phrase(name, tuple(stems), slop=1, boost=_boost(name, state.weights) * boost)
+                         for name in _fields(fieldname)))
 
 
-def _prefix(node: Prefix, state: _State, negated: bool) -> wq.Query:
+def _prefix(node: Prefix, state: _State, negated: bool) -> plan.Node:
     _count(state)
     if not negated:
         state.parsed.words.append({"word": node.text + "*", "stem": None})
-    return wq.Or([wq.Prefix(f, node.text, boost=_boost(name, state.weights))
-                  for name in _fields(node.field) for f in (name, EXACT[name])])
+    return plan.Or(tuple(plan.Prefix(f, node.text, boost=_boost(name, state.weights))
+                         for name in _fields(node.field) for f in (name, EXACT[name])))
 
 
 def _form(key: tuple[str, ...], state: _State, boost: float, track: bool = False,
-          negated: bool = False) -> wq.Query:
+          negated: bool = False) -> plan.Node:
     """A form of an abbreviation: its words, as a phrase if several. The other
     forms' weight is shared among their words and gets no lead bonus, so a
     long full form or an opening mention does not outscore the form typed."""
@@ -215,7 +199,7 @@ def _words_of(run: list) -> tuple[str, ...]:
     return tuple(w for n in run for w in ((n.word,) if isinstance(n, Term) else n.words))
 
 
-def _expanded(run: list, state: _State, negated: bool) -> wq.Query | None:
+def _expanded(run: list, state: _State, negated: bool) -> plan.Node | None:
     """A run of plain words that names an actor or is a known form, expanded."""
     for text in _typed(run, state):
         actor = state.gazetteer.resolve(text)
@@ -223,7 +207,7 @@ def _expanded(run: list, state: _State, negated: bool) -> wq.Query | None:
             if not negated:
                 state.parsed.expansions.append({"alias": text, "actor": actor})
             inner = _sequence(run, state, negated, expand=False)
-            return wq.Or([inner, wq.ConstantScoreQuery(wq.Term("actor", actor), state.weights.alias)])
+            return plan.Or((inner, plan.Constant(plan.Term("actor", actor), state.weights.alias)))
     if state.synonyms is None:
         return None
     key = _words_of(run)
@@ -236,11 +220,11 @@ def _expanded(run: list, state: _State, negated: bool) -> wq.Query | None:
             typed = _form(key, state, 1.0, track=True, negated=negated)
             alternatives = [_form(k, state, state.weights.synonym / len(k))
                             for k in dict.fromkeys(map(form_key, others)) if k]
-            return wq.Or([typed, *alternatives])
+            return plan.Or((typed, *alternatives))
     return None
 
 
-def _sequence(nodes: list, state: _State, negated: bool, expand: bool = True) -> wq.Query:
+def _sequence(nodes: list, state: _State, negated: bool, expand: bool = True) -> plan.Node:
     """ANDed nodes; runs of plain words are looked up as actors and forms,
     longest first."""
     longest = max(ALIAS_WORDS, state.synonyms.longest if state.synonyms is not None else 0)
@@ -261,10 +245,10 @@ def _sequence(nodes: list, state: _State, negated: bool, expand: bool = True) ->
         if not done:
             out.append(_transform(nodes[i], state, negated, expand=False))
             i += 1
-    return out[0] if len(out) == 1 else wq.And(out)
+    return out[0] if len(out) == 1 else plan.And(tuple(out))
 
 
-def _transform(node, state: _State, negated: bool = False, expand: bool = True) -> wq.Query:
+def _transform(node, state: _State, negated: bool = False, expand: bool = True) -> plan.Node:
     if expand and _plain(node):
         return _sequence([node], state, negated)
     if isinstance(node, Term):
@@ -274,41 +258,37 @@ def _transform(node, state: _State, negated: bool = False, expand: bool = True) 
     if isinstance(node, Prefix):
         return _prefix(node, state, negated)
     if isinstance(node, Not):
-        return wq.Not(_transform(node.child, state, True))
+        return plan.Not(_transform(node.child, state, True))
     if isinstance(node, And):
         return _sequence(list(node.children), state, negated)
     if isinstance(node, Or):
-        return wq.Or([_transform(c, state, negated) for c in node.children])
+        return plan.Or(tuple(_transform(c, state, negated) for c in node.children))
     raise TypeError(f"not a query node: {node!r}")
 
 
-def parse(text: str, reader, gazetteer: Gazetteer, weights: Weights = Weights(),
-          names: dict[str, int] | None = None, synonyms: Synonyms | None = None,
-          stemmer: analysis.Stemmer | None = None) -> Parsed:
-    """The query for what the user typed; an empty text matches everything.
+def parse(text: str, terms: TermStats, tables: BuildTables, weights: Weights = Weights()) -> Parsed:
+    """The plan for what the user typed; an empty text matches everything.
 
-    `names` counts how often words were written as names in the corpus
-    (indexer.load_names), so those are searched as written; `stemmer` is the
-    build's (its protected names), made from the gazetteer if not given.
+    `terms` answers how often a word is indexed (a name written as a name
+    is searched as written; a spelling variant must exist); `tables` are the
+    build's gazetteer, abbreviations, names and stemmer.
     """
-    parsed = Parsed(query=wq.Every())
+    parsed = Parsed(query=plan.Every())
     if not text.strip():
         return parsed
-    tree = querylang.parse(text, set(reader.schema.names()))
+    tree = querylang.parse(text, set(terms.fields))
     if tree is None:
-        parsed.query = wq.NullQuery
+        parsed.query = plan.Nothing()
         return parsed
-    stemmer = stemmer or analysis.Stemmer(gazetteer.protected_words())
-    state = _State(reader=reader, weights=weights, parsed=parsed, gazetteer=gazetteer, synonyms=synonyms,
-                   names=names or {}, stemmer=stemmer, text=text)
+    state = _State(index=terms, weights=weights, parsed=parsed, gazetteer=tables.gazetteer,
+                   synonyms=tables.synonyms, names=tables.names, stemmer=tables.stemmer, text=text)
     positive = sum(len(n.words) if isinstance(n, Phrase) else 1
                    for n in querylang.walk(tree) if isinstance(n, (Term, Phrase, Prefix)))
     state.short = positive <= weights.short
     query = _transform(tree, state)
     stems = list(dict.fromkeys(w["stem"] for w in parsed.words if w["stem"] and "*" not in w["word"]))
     if weights.proximity and state.short and len(stems) >= 2:
-        near = SpanNear2([wq.Term("body", s, boost=weights.proximity) for s in stems],
-                         slop=weights.window, ordered=False)
-        query = wq.AndMaybe(query, near)
+        near = plan.Near(tuple(plan.Term("body", s, boost=weights.proximity) for s in stems), slop=weights.window)
+        query = plan.AndMaybe(query, near)
     parsed.query = query
     return parsed

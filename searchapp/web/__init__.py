@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from searchapp.search.service import LiveIndex
+from searchapp.engine import open_engine
 from searchapp.web import api, errors, formatting, pages
 from searchapp.web.security import security_headers
 from searchapp.web.templates import templates_dir
@@ -25,12 +25,12 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """App factory: one LiveIndex per app, reopened by itself when the live build changes."""
+    """App factory: one engine per app, which reopens its live build by itself when it changes."""
     app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(STATIC_DIR))
-    app.config.from_mapping(INDEX_DIR=os.environ.get("SEARCHAPP_INDEX", "index"))
+    app.config.from_mapping(INDEX_DIR=os.environ.get("SEARCHAPP_INDEX", "index"), ENGINE=None)
     if test_config:
         app.config.from_mapping(test_config)
-    app.extensions["searchapp.index"] = LiveIndex(app.config["INDEX_DIR"])
+    app.extensions["searchapp.engine"] = open_engine(app.config["INDEX_DIR"], app.config["ENGINE"])
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from functools import cache
 from importlib import resources
 from itertools import chain
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from werkzeug.datastructures import MultiDict
 
+from searchapp import facets
 from searchapp.search import insights
 from searchapp.errors import QueryError
 from searchapp.web import engine
@@ -31,9 +31,34 @@ EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-@cache
 def openapi_document() -> dict:
-    return json.loads(resources.files("searchapp").joinpath("openapi.json").read_text("utf-8"))
+    """The API description: openapi.json, plus what it does not yet say about
+    the facets of the registry (a filter parameter wherever `outlet` is one,
+    a property of hits, articles, export rows and facet counts)."""
+    doc = json.loads(resources.files("searchapp").joinpath("openapi.json").read_text("utf-8"))
+    schemas = doc["components"]["schemas"]
+    for facet in facets.FACETS:
+        value = ({"type": "array", "items": {"type": "string"}} if facet.multi_valued
+                 else {"type": ["string", "null"]})
+        for item in doc["paths"].values():
+            params = item["get"].get("parameters", [])
+            names = [p["name"] for p in params]
+            if "outlet" in names and facet.name not in names:
+                params.insert(names.index("all_actor"), {
+                    "name": facet.name, "in": "query", "style": "form", "explode": True,
+                    "description": f"Keep only articles with this {facet.description}; repeat for several (OR). "
+                                   "Different facets combine with AND.",
+                    "schema": {"type": "array", "items": {"type": "string"}}})
+        for name in ("Hit", "Article", "ExportRow"):
+            schema = schemas[name]
+            if facet.name not in schema["properties"]:
+                schema["properties"][facet.name] = {**value, "description": facet.description}
+                schema["required"].append(facet.name)
+        counts = schemas["SearchResult"]["properties"]["facets"]
+        if facet.name not in counts["properties"]:
+            counts["properties"][facet.name] = {"$ref": "#/components/schemas/Facet"}
+            counts["required"].append(facet.name)
+    return doc
 
 
 def export_filename(args: MultiDict, fmt: str) -> str:

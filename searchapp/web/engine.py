@@ -1,4 +1,4 @@
-"""The web layer's one door to the search engine: the app's live index and the
+"""The web layer's one door to the search service: the app's engine and the
 result sets a request asks for.
 
 Pages and API both call these, so a page and its JSON twin always show the
@@ -14,13 +14,14 @@ from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from searchapp.search import insights
-from searchapp.search.service import LiveIndex, get_article, search
+from searchapp.engine.base import Engine
+from searchapp.search.service import get_article, search
 from searchapp.web.params import cooccurrence_size, filter_params, search_params
 
 
-def live_index() -> LiveIndex:
-    """The app's one LiveIndex (closed by whoever created the app)."""
-    return current_app.extensions["searchapp.index"]
+def live_index() -> Engine:
+    """The app's one engine (closed by whoever created the app)."""
+    return current_app.extensions["searchapp.engine"]
 
 
 def run_search(args: MultiDict) -> dict:

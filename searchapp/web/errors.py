@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
-from whoosh.index import IndexError as WhooshIndexError
 
 from searchapp.errors import QueryError, message
-from searchapp.engine.whoosh.builder import IndexerError
+from searchapp.engine.base import IndexerError, IndexUnreadable
 
 LANGUAGES = ("id", "en")  # of the API's messages; the first is the default
 HTTP_HEADINGS = {400: "Permintaan tidak valid", 404: "Halaman tidak ditemukan", 405: "Metode tidak diizinkan"}
@@ -72,7 +71,7 @@ def no_index(exc: IndexerError) -> Reply:
     return _error_page(503, "Indeks belum tersedia", "index_unavailable", "no_index")
 
 
-@bp.app_errorhandler(WhooshIndexError)
+@bp.app_errorhandler(IndexUnreadable)
 @bp.app_errorhandler(OSError)
 def unreadable_index(exc: Exception) -> Reply:
     current_app.logger.exception("index unreadable")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
-from searchapp.search.service import mark
+from searchapp.search.highlight import mark
 
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
           "Agustus", "September", "Oktober", "November", "Desember")

@@ -17,11 +17,10 @@ from werkzeug.datastructures import MultiDict
 
 from searchapp.search import insights
 from searchapp.errors import QueryError, label_id
-from searchapp.engine.whoosh.schema import FACETS
-from searchapp.search.service import Filters
+from searchapp import facets
+from searchapp.search.request import Request
 from searchapp.web.formatting import long_date
 
-FACET_LABELS = {"outlet": "Media", "actor": "Aktor", "topic": "Topik"}
 SORT_LABELS = {"relevance": "Relevansi", "newest": "Terbaru", "oldest": "Terlama"}
 DEFAULT_PER_PAGE = 10
 MAX_COOCCURRENCE = 30
@@ -32,9 +31,7 @@ def filter_params(args: MultiDict) -> dict:
     `all_actor` (repeatable) keeps only articles naming all of those actors."""
     return dict(
         q=args.get("q", ""),
-        outlet=args.getlist("outlet"),
-        actor=args.getlist("actor"),
-        topic=args.getlist("topic"),
+        **{name: args.getlist(name) for name in facets.names()},
         date_from=args.get("from"),
         date_to=args.get("to"),
         require_actor=args.getlist("all_actor"),
@@ -84,7 +81,7 @@ class SearchState:
     def of(cls, result: dict, args: MultiDict) -> SearchState:
         return cls(
             q=result["query"],
-            filters={name: _clean(args.getlist(name)) for name in FACETS},
+            filters={name: _clean(args.getlist(name)) for name in facets.names()},
             date_from=result["from"],
             date_to=result["to"],
             sort=result["sort"],
@@ -97,10 +94,11 @@ class SearchState:
     def of_filters(cls, args: MultiDict) -> SearchState:
         """The state of a page that shows a view of the result set, not a page of hits
         (validated like a search: a bad date raises QueryError)."""
-        f = Filters.make(**filter_params(args))
+        request = Request.make(**filter_params(args))
+        f = request.filters
         return cls(
-            q=f.q,
-            filters={name: _clean(args.getlist(name)) for name in FACETS},
+            q=request.q,
+            filters={name: _clean(args.getlist(name)) for name in facets.names()},
             date_from=f.date_from.isoformat() if f.date_from else None,
             date_to=f.date_to.isoformat() if f.date_to else None,
             required=_clean(args.getlist("all_actor")),
@@ -117,7 +115,7 @@ class SearchState:
     def filter_params(self) -> list[tuple[str, str]]:
         """The pairs that select articles: what every view of the result set shares."""
         pairs = [("q", self.q)] if self.q else []
-        pairs += [(name, v) for name in FACETS for v in self.filters.get(name, ())]
+        pairs += [(name, v) for name in facets.names() for v in self.filters.get(name, ())]
         pairs += [("all_actor", v) for v in self.required]
         pairs += [(k, v) for k, v in (("from", self.date_from), ("to", self.date_to)) if v]
         return pairs
@@ -177,8 +175,8 @@ class SearchState:
     def chips(self) -> list[dict]:
         """The active filters, each with a label and the URL that removes it."""
         chips = [
-            {"label": FACET_LABELS[name], "value": v, "remove": self.toggle(name, v)}
-            for name in FACETS
+            {"label": facets.get(name).label, "value": v, "remove": self.toggle(name, v)}
+            for name in facets.names()
             for v in self.filters.get(name, ())
         ]
         chips += [

@@ -7,24 +7,24 @@ no logic beyond loops and conditions.
 
 from __future__ import annotations
 
-from searchapp.search.service import MAX_WINDOW
-from searchapp.web.params import FACET_LABELS
+from searchapp.search.request import MAX_WINDOW
+from searchapp import facets
 
-SIDEBAR_ORDER = ("actor", "topic", "outlet")
 FACET_VISIBLE = 8
 
 
 def facet_groups(result: dict) -> list[dict]:
     """Sidebar groups: the top values visible, the rest folded, selected ones never folded away."""
     groups = []
-    for name in SIDEBAR_ORDER:
+    for spec in sorted(facets.FACETS, key=lambda f: f.sidebar):
+        name = spec.name
         facet = result["facets"][name]
         rows = facet["results"]
         if not rows:
             continue
         visible = [r for i, r in enumerate(rows) if i < FACET_VISIBLE or r["selected"]]
         more = [r for i, r in enumerate(rows) if i >= FACET_VISIBLE and not r["selected"]]
-        groups.append({"name": name, "label": FACET_LABELS[name], "visible": visible, "more": more,
+        groups.append({"name": name, "label": spec.label, "visible": visible, "more": more,
                        "truncated": facet["truncated"]})
     return groups
 

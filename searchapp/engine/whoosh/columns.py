@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.columns import EmptyColumnReader
 
+from searchapp import facets
 from searchapp.engine.whoosh.postings import read_postings
-from searchapp.engine.whoosh.schema import FACETS
 
 UNDATED = 0  # day ordinal of an article without a known date
 _MICROS_PER_DAY = 86_400_000_000
@@ -129,4 +129,4 @@ def load(reader) -> Columns:
         day_parts.append(np.where(dated, days, UNDATED).astype(np.int32))
     live = np.concatenate([np.zeros(0, bool), *live_parts])
     days = np.concatenate([np.zeros(0, np.int32), *day_parts])
-    return Columns(live=live, days=days, facets={name: _facet(reader, name, live) for name in FACETS})
+    return Columns(live=live, days=days, facets={name: _facet(reader, name, live) for name in facets.names()})

@@ -1,4 +1,4 @@
-"""Matching and BM25F ranking over numpy arrays of Whoosh's postings.
+"""Matching and BM25F ranking of a query plan over numpy arrays of Whoosh's postings.
 
 Whoosh matches and scores one posting per Python call (about a microsecond
 each, and a search walked every posting twice: for the matched set and for the
@@ -6,12 +6,14 @@ ranked top). Here a term's postings are read once per build, block by block,
 into an array of documents and one of their BM25 scores, kept in a bounded
 cache; a query is then matched and scored for all documents at once. The
 proximity bonus, which needs positions, is checked last and only for the
-documents that could still reach the page; quoted phrases are left to
-Whoosh's phrase matcher for which documents match.
+documents that could still reach the page; a phrase reads positions only
+for the documents holding all its words.
 
 Scores are Whoosh's own: BM25F with its idf, average field lengths and
 byte-quantised document lengths, summed over the query tree as its matchers do
-(tests compare the two).
+(tests compare the two). One Ranker serves every thread of a process: its
+caches are guarded by a lock held for their bookkeeping only, never while
+postings are read.
 """
 
 from __future__ import annotations
@@ -20,24 +22,22 @@ import time
 from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
+from threading import Lock
 
 import numpy as np
-from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.query.spans import Span, SpanNear2, bisect_spans
+from whoosh.query.spans import Span, bisect_spans
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from searchapp.engine.whoosh.columns import UNDATED, Columns, column_array
+from searchapp.engine import plan
+from searchapp.engine.base import TooSlow
+from searchapp.engine.whoosh.columns import Columns, column_array
 from searchapp.engine.whoosh.postings import TermBlocks, block_positions, read_postings
 
 BLOCK_INDEX_TERMS = 32_768  # (segment, term) block indexes kept for proximity checks (24 bytes a block)
 CACHE_POSTINGS = 16_000_000  # postings the term cache may hold (8 bytes each: at most ~128 MB)
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], np.float64)
-
-
-class TooSlow(Exception):
-    """The query ran past its deadline."""
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Match:
 
     mask: np.ndarray
     scores: np.ndarray
-    near: SpanNear2 | None = None
+    near: plan.Near | None = None
 
 
 class Ranker:
@@ -64,6 +64,7 @@ class Ranker:
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached = 0
         self._block_index: OrderedDict[tuple[int, str, str], TermBlocks | None] = OrderedDict()
+        self._lock = Lock()
 
     # --- terms ------------------------------------------------------------------
 
@@ -81,10 +82,11 @@ class Ranker:
     def term(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(live documents holding the term, their BM25 score for it)."""
         key = (fieldname, text)
-        found = self._cache.get(key)
-        if found is not None:
-            self._cache.move_to_end(key)
-            return found
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
         docs_parts, tf_parts = [], []
         for leaf, base in self.reader.leaf_readers():
             docs, tf = read_postings(leaf, fieldname, text)
@@ -96,11 +98,13 @@ class Ranker:
         if not keep.all():
             docs, tf = docs[keep], tf[keep]
         found = docs, self._bm25(fieldname, text, docs, tf).astype(np.float32)
-        self._cache[key] = found
-        self._cached += len(docs)
-        while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
-            _key, (old, _s) = self._cache.popitem(last=False)
-            self._cached -= len(old)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = found
+                self._cached += len(docs)
+            while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
+                _key, (old, _s) = self._cache.popitem(last=False)
+                self._cached -= len(old)
         return found
 
     def _bm25(self, fieldname: str, text: str, docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
@@ -114,11 +118,11 @@ class Ranker:
 
     # --- matching ---------------------------------------------------------------
 
-    def match(self, node: wq.Query, deadline: float) -> Match:
-        """Match and score a parsed query; its proximity part is kept for `top`."""
-        if isinstance(node, wq.AndMaybe) and isinstance(node.b, SpanNear2):
-            found = self._eval(node.a, deadline)
-            found.near = node.b
+    def match(self, node: plan.Node, deadline: float) -> Match:
+        """Match and score a query plan; its proximity part is kept for `top`."""
+        if isinstance(node, plan.AndMaybe) and isinstance(node.optional, plan.Near):
+            found = self._eval(node.required, deadline)
+            found.near = node.optional
             return found
         return self._eval(node, deadline)
 
@@ -134,77 +138,57 @@ class Ranker:
             into.mask[docs] = True
             into.scores[docs] += scores * (term_boost * boost)
 
-    def _eval(self, node: wq.Query, deadline: float) -> Match:
-        if isinstance(node, wq.Term):
+    def _eval(self, node: plan.Node, deadline: float) -> Match:
+        if isinstance(node, plan.Term):
             out = self._empty()
-            self._add_terms(out, [(node.fieldname, node.text, node.boost)], 1.0, deadline)
+            self._add_terms(out, [(node.field, node.text, node.boost)], 1.0, deadline)
             return out
-        if isinstance(node, wq.Or):
+        if isinstance(node, plan.Or):
             out = self._empty()
-            terms = [c for c in node.subqueries if isinstance(c, wq.Term)]
-            self._add_terms(out, [(t.fieldname, t.text, t.boost) for t in terms], node.boost, deadline)
-            for child in node.subqueries:
-                if not isinstance(child, wq.Term):
+            terms = [c for c in node.children if isinstance(c, plan.Term)]
+            self._add_terms(out, [(t.field, t.text, t.boost) for t in terms], node.boost, deadline)
+            for child in node.children:
+                if not isinstance(child, plan.Term):
                     found = self._eval(child, deadline)
                     out.mask |= found.mask
                     out.scores += found.scores * node.boost
             return out
-        if isinstance(node, wq.And):
-            if not node.subqueries:
+        if isinstance(node, plan.And):
+            if not node.children:
                 return self._empty()
-            out = self._eval(node.subqueries[0], deadline)
-            for child in node.subqueries[1:]:
+            out = self._eval(node.children[0], deadline)
+            for child in node.children[1:]:
                 found = self._eval(child, deadline)
                 out.mask &= found.mask
                 out.scores += found.scores
             out.scores *= out.mask * node.boost
             return out
-        if isinstance(node, wq.AndMaybe):
-            a, b = self._eval(node.a, deadline), self._eval(node.b, deadline)
+        if isinstance(node, plan.AndMaybe):
+            a, b = self._eval(node.required, deadline), self._eval(node.optional, deadline)
             return Match(a.mask, a.scores + b.scores * a.mask)
-        if isinstance(node, wq.AndNot):
-            a, b = self._eval(node.a, deadline), self._eval(node.b, deadline)
-            mask = a.mask & ~b.mask
-            return Match(mask, a.scores * mask)
-        if isinstance(node, wq.Not):
-            found = self._eval(node.query, deadline)
+        if isinstance(node, plan.Not):
+            found = self._eval(node.child, deadline)
             return Match(self.columns.live & ~found.mask, np.zeros(self.columns.size))
-        if isinstance(node, wq.ConstantScoreQuery):
+        if isinstance(node, plan.Constant):
             found = self._eval(node.child, deadline)
             return Match(found.mask, found.mask * float(node.score))
-        if isinstance(node, wq.Every):
-            return Match(self.columns.live.copy(), self.columns.live * float(node.boost))
-        if isinstance(node, wq.DateRange) and node.fieldname == "published":
-            days = self.columns.days
-            mask = days != UNDATED
-            if node.startdate:
-                mask &= days >= node.startdate.toordinal()
-            if node.enddate:
-                mask &= days <= node.enddate.toordinal()
-            return Match(mask, np.zeros(self.columns.size))
-        if isinstance(node, wq.PatternQuery):  # the words it expands to, each scored
+        if isinstance(node, plan.Every):
+            return Match(self.columns.live.copy(), self.columns.live * 1.0)
+        if isinstance(node, plan.Prefix):  # the words it expands to, each scored
             out = self._empty()
-            field = self.reader.schema[node.fieldname]
-            terms = [(node.fieldname, field.from_bytes(t), 1.0) for t in node._btexts(self.reader)]
+            terms = [(node.field, t, 1.0) for t in expand_prefix(self.reader, node.field, node.text)]
             self._add_terms(out, terms, node.boost, deadline)
             return out
-        if isinstance(node, (wq.Phrase, SpanNear2)):  # positions: Whoosh finds them, BM25 scores them
-            return self._positional(node, deadline)
-        if node is wq.NullQuery or isinstance(node, type(wq.NullQuery)):
+        if isinstance(node, plan.Phrase):  # positions: read for the candidates, BM25 scores them
+            terms = [(node.field, w, node.boost) for w in node.words]
+            docs = self._phrase_docs(node.field, node.words, node.slop, deadline)
+            scored = self._empty()
+            self._add_terms(scored, terms, 1.0, deadline)
+            mask = self.columns.mask(docs)
+            return Match(mask, scored.scores * mask)
+        if isinstance(node, plan.Nothing):
             return self._empty()
         raise TypeError(f"cannot rank a {type(node).__name__} query")
-
-    def _positional(self, node, deadline: float) -> Match:
-        if isinstance(node, wq.Phrase):
-            terms = [(node.fieldname, w, node.boost) for w in node.words]
-            docs = self._phrase_docs(node.fieldname, node.words, node.slop, deadline)
-        else:
-            terms = [(t.fieldname, t.text, t.boost) for t in node.qs]
-            docs = np.fromiter(self.searcher.docs_for_query(node), np.int64)
-        scored = self._empty()
-        self._add_terms(scored, terms, 1.0, deadline)
-        mask = self.columns.mask(docs)
-        return Match(mask, scored.scores * mask)
 
     def _phrase_docs(self, fieldname: str, words, slop: int, deadline: float) -> np.ndarray:
         """The documents where the words stand in order, each within `slop`
@@ -246,9 +230,9 @@ class Ranker:
         order = np.lexsort((docs, -scores))[:limit]
         return [(int(docs[i]), float(scores[i])) for i in order]
 
-    def _with_proximity(self, near: SpanNear2, docs: np.ndarray, scores: np.ndarray, limit: int,
+    def _with_proximity(self, near: plan.Near, docs: np.ndarray, scores: np.ndarray, limit: int,
                         deadline: float) -> np.ndarray:
-        bonus = self._eval(wq.And(near.qs), deadline).scores[docs]
+        bonus = self._eval(plan.And(near.terms), deadline).scores[docs]
         final = scores.copy()
         order = np.lexsort((docs, -(scores + bonus)))
         order = order[bonus[order] > 0]
@@ -268,13 +252,13 @@ class Ranker:
             batch *= 2
         return final
 
-    def _near(self, near: SpanNear2, docs: np.ndarray) -> list[int]:
-        """The documents among `docs` (sorted) where the span query matches,
-        from the positions of its terms in just those documents."""
-        positions = [self._positions(t.fieldname, t.text, docs) for t in near.qs]
+    def _near(self, near: plan.Near, docs: np.ndarray) -> list[int]:
+        """The documents among `docs` (sorted) where the terms stand near each
+        other, from the positions of its terms in just those documents."""
+        positions = [self._positions(t.field, t.text, docs) for t in near.terms]
         return [
             d for d in docs.tolist()
-            if all(d in p for p in positions) and _spans_near([p[d] for p in positions], near.slop, near.mindist)
+            if all(d in p for p in positions) and _spans_near([p[d] for p in positions], near.slop, 1)
         ]
 
     def _positions(self, fieldname: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
@@ -292,15 +276,24 @@ class Ranker:
     def _term_blocks(self, i: int, leaf, fieldname: str, text: str) -> TermBlocks | None:
         """The block index of a term in segment i, cached (a few bytes per block)."""
         key = (i, fieldname, text)
-        if key not in self._block_index:
-            try:
-                self._block_index[key] = TermBlocks(leaf, fieldname, text).forget_bytes()
-            except TermNotFound:
-                self._block_index[key] = None
+        with self._lock:
+            if key in self._block_index:
+                self._block_index.move_to_end(key)
+                return self._block_index[key]
+        try:
+            blocks = TermBlocks(leaf, fieldname, text).forget_bytes()
+        except TermNotFound:
+            blocks = None
+        with self._lock:
+            self._block_index[key] = blocks
             if len(self._block_index) > BLOCK_INDEX_TERMS:
                 self._block_index.popitem(last=False)
-        self._block_index.move_to_end(key)
-        return self._block_index[key]
+        return blocks
+
+
+def expand_prefix(reader, field: str, prefix: str) -> list[str]:
+    """The indexed words of a field that start with `prefix`."""
+    return [t.decode("utf-8") for t in reader.expand_prefix(field, prefix)]
 
 
 def _in_order(positions: list[list[int]], slop: int) -> bool:

@@ -1,0 +1,260 @@
+"""The engine boundary: what searchapp asks of an index, whatever stores it.
+
+An `Engine` owns one index location: it builds it (`rebuild`, `add`) and opens
+its live build as a `Snapshot`. A snapshot is immutable and safe to share
+between threads: every answer of one request comes from one snapshot, and an
+engine swaps in a new one when a rebuild or add changed the live build, while
+searches still running finish on the old one.
+
+Above the boundary (searchapp.search) live the query language, expansions,
+highlighting, snippets, spelling, facet shaping and the result-set views; an
+engine only matches, ranks, counts and returns stored articles. Its document
+handles (`Doc`) and result sets (`ResultSet`) are opaque to the callers.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from threading import Lock
+from typing import Any, Protocol
+
+from searchapp.engine import plan
+from searchapp.engine.tables import BuildTables
+from searchapp.errors import SearchappError
+from searchapp.ingest.corpus import Skipped
+
+Doc = int  # an engine's handle of an article in one snapshot
+Progress = Callable[[int], None]
+PARSED_QUERIES = 256  # parsed queries a snapshot remembers
+
+
+class IndexerError(SearchappError):
+    """A rebuild or add that could not be done; the live index is untouched."""
+
+
+class IndexBusy(IndexerError):
+    """Another rebuild or add holds the index lock."""
+
+
+class NoIndex(IndexerError):
+    """No live index yet."""
+
+
+class IndexUnreadable(IndexerError):
+    """The live index exists but cannot be read (damaged, or made by an
+    incompatible version)."""
+
+
+class TooSlow(Exception):
+    """A query ran past its deadline."""
+
+
+@dataclass
+class BuildReport:
+    indexed: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    build: str = ""
+    documents: int = 0
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.indexed / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"indexed {self.indexed} articles in {self.seconds:.1f} s "
+            f"({self.docs_per_second:.0f} docs/s), skipped {len(self.skipped)}; "
+            f"index holds {self.documents} documents"
+        )
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What selects articles besides the query text.
+
+    Values of one facet combine with OR, different facets with AND; each
+    facet's counts ignore its own selection, so its other values stay
+    choosable. `required` are actors an article must all name; like the text
+    query, they narrow the set every facet counts in.
+    """
+
+    selected: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    date_from: date | None = None
+    date_to: date | None = None
+    required: tuple[str, ...] = ()
+
+
+class TermStats(Protocol):
+    """What query expansion and spelling ask of the indexed words."""
+
+    fields: frozenset[str]
+
+    def frequency(self, field: str, text: str) -> int: ...
+
+    def doc_frequency(self, field: str, text: str) -> int: ...
+
+    def words(self, field: str) -> Iterable[str]: ...
+
+    def expand_prefix(self, field: str, prefix: str) -> list[str]: ...
+
+
+class ResultSet(ABC):
+    """The articles a plan and filters select in one snapshot."""
+
+    total: int
+
+
+class Snapshot(ABC):
+    """One opened build. Immutable once opened; its caches are safe to share."""
+
+    key: Any  # changes when the live build changes
+    tables: BuildTables
+    fields: frozenset[str]  # the indexed field names (the query language refuses naming others)
+
+    def __init__(self) -> None:
+        self._memo: OrderedDict[Any, Any] = OrderedDict()
+        self._once: dict[str, Any] = {}
+        self._memo_lock = Lock()
+
+    def remember(self, key: Any, make: Callable[[], Any]) -> Any:
+        """`make()`, remembered for the last PARSED_QUERIES keys of this
+        snapshot (a page asks for the same query on every facet click)."""
+        with self._memo_lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = make()
+        with self._memo_lock:
+            self._memo[key] = value
+            if len(self._memo) > PARSED_QUERIES:
+                self._memo.popitem(last=False)
+        return value
+
+    def once(self, name: str, make: Callable[[], Any]) -> Any:
+        """`make()`, computed on first use and kept as long as the snapshot."""
+        if name not in self._once:
+            self._once[name] = make()  # a race computes an equal value twice
+        return self._once[name]
+
+    # --- the indexed words ---------------------------------------------------
+
+    @abstractmethod
+    def frequency(self, field: str, text: str) -> int:
+        """How often the term occurs in the field, over all articles."""
+
+    @abstractmethod
+    def doc_frequency(self, field: str, text: str) -> int:
+        """In how many articles the field holds the term."""
+
+    @abstractmethod
+    def words(self, field: str) -> Iterable[str]:
+        """Every term of the field."""
+
+    @abstractmethod
+    def expand_prefix(self, field: str, prefix: str) -> list[str]:
+        """The terms of the field starting with `prefix`."""
+
+    # --- result sets -----------------------------------------------------------
+
+    @abstractmethod
+    def select(self, query: plan.Node, filters: Filters, deadline: float) -> ResultSet:
+        """The articles matching the plan and the filters (TooSlow past the deadline)."""
+
+    @abstractmethod
+    def docs(self, rs: ResultSet) -> list[Doc]:
+        """Every article of the result set, in index order."""
+
+    @abstractmethod
+    def facet_counts(self, rs: ResultSet, name: str) -> Counter[str]:
+        """Articles per value of the facet, over the result set with every
+        facet selection applied but this facet's own."""
+
+    @abstractmethod
+    def has_value(self, name: str, value: str) -> bool:
+        """Whether any article of the build has this facet value."""
+
+    @abstractmethod
+    def ranked(self, rs: ResultSet, limit: int, deadline: float) -> list[tuple[Doc, float]]:
+        """The best `limit` (article, score), best first; ties in index order."""
+
+    @abstractmethod
+    def by_date(self, rs: ResultSet, newest: bool, limit: int) -> list[Doc]:
+        """The first `limit` articles by publication day (undated last)."""
+
+    @abstractmethod
+    def days(self, rs: ResultSet, facet: tuple[str, str] | None = None) -> tuple[Counter[date], int]:
+        """Articles per publication day, and the undated count; with
+        `facet=(name, value)` only those having that value."""
+
+    @abstractmethod
+    def value_lists(self, rs: ResultSet, name: str) -> list[list[str]]:
+        """Each article's values of a facet."""
+
+    @abstractmethod
+    def similar(self, doc: Doc, terms: str, top: int) -> list[tuple[Doc, float]]:
+        """The articles (other than `doc`) most like the given stemmed terms."""
+
+    # --- articles and the build ------------------------------------------------
+
+    @abstractmethod
+    def find(self, article_id: str) -> Doc | None:
+        """The article of an id, or None."""
+
+    @abstractmethod
+    def article(self, doc: Doc) -> dict:
+        """The stored article: id, title, body, outlet, published (date or
+        None), url, category, the facet values, source, extra."""
+
+    @property
+    @abstractmethod
+    def documents(self) -> int:
+        """Live articles in the build."""
+
+    @abstractmethod
+    def facet_totals(self, name: str) -> list[tuple[str, int]]:
+        """Every value of a facet with its article count in the whole build."""
+
+    @abstractmethod
+    def location(self) -> tuple[str, int]:
+        """Where the build lives, and its size in bytes."""
+
+
+class Engine(ABC):
+    """An index: built from corpus files, searched through snapshots."""
+
+    name: str
+    weights: plan.Weights  # the knobs its queries are planned and scored with
+
+    @abstractmethod
+    def rebuild(self, corpus_paths: Iterable[str | os.PathLike], *, actor_files: Iterable[str | os.PathLike] = (),
+                synonym_files: Iterable[str | os.PathLike] = (), procs: int | None = None,
+                progress: Progress | None = None, strict: bool = False) -> BuildReport:
+        """Index the corpus into a new build and switch to it atomically;
+        files given to `add` before are indexed again."""
+
+    @abstractmethod
+    def add(self, paths: Iterable[str | os.PathLike], *, progress: Progress | None = None) -> BuildReport:
+        """Add or replace articles by id in the live build."""
+
+    @abstractmethod
+    def snapshot(self) -> Snapshot:
+        """The live build, opened (NoIndex if there is none)."""
+
+    @abstractmethod
+    def exists(self) -> bool:
+        """Whether there is a live build."""
+
+    def close(self) -> None:
+        """Release what the open snapshot holds."""
+
+    @property
+    @abstractmethod
+    def location(self) -> Path | str:
+        """Where the index lives (a directory, a URL)."""

@@ -1,0 +1,69 @@
+"""The analysed document: what every engine indexes for an article.
+
+An article is analysed here, by searchapp's own pipeline (tokenizer, Sastrawi
+with exceptions and the build's protected names, exact forms, the lead, the
+facet extractors), so every engine indexes the same terms; an engine only
+stores them. `Preparer` is made once per build (and per worker process), with
+the build's gazetteer and stemmer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from searchapp import facets
+from searchapp.facets.actors import Gazetteer
+from searchapp.ingest.corpus import Article, Skipped
+from searchapp.text import analysis
+
+SEARCHABLE = ("title", "body")  # the fields a query searches (and names with title:/body:)
+EXACT = {"title": "title_exact", "body": "body_exact"}  # the words as written, unstemmed
+LEAD = "lead"
+LEAD_TERMS = 50  # news puts the story in its first sentences (the lead)
+
+
+class Preparer:
+    """Turns a build's articles into analysed documents, with the build's own
+    gazetteer and stemmer; and counts what the searcher reads beside the
+    index (words written as names, the written forms of each stem)."""
+
+    def __init__(self, actor_files: list[str], stems: dict[str, str]):
+        self.gazetteer = Gazetteer.load(actor_files)
+        self.stemmer = analysis.Stemmer(self.gazetteer.protected_words())
+        self.stemmer.load(stems)
+        self.names: Counter[str] = Counter()
+        self.forms: Counter[tuple[str, str]] = Counter()
+
+    def prepare(self, article: Article) -> dict:
+        """The document's fields: term lists for the indexed fields, the
+        original text for snippets, facet values, and what is stored."""
+        stem = self.stemmer.stem
+        title = article.title or ""
+        title_terms, title_exact = self.stemmer.index_terms(title)
+        body_terms, body_exact = self.stemmer.index_terms(article.body)
+        self.names.update(w for w in analysis.name_mentions(article.body) if stem(w) != w)
+        self.forms.update((stem(w), w) for w in set(body_exact + title_exact)
+                          if w.isalpha() or not analysis.compound(w, stem))
+        published = article.published
+        extraction = facets.Extraction(self.gazetteer, title, title_terms + body_terms)
+        return {
+            "id": article.id,
+            "title": title_terms,
+            "_stored_title": title,
+            "body": body_terms,
+            "_stored_body": article.body,
+            LEAD: body_terms[:LEAD_TERMS],
+            EXACT["title"]: title_exact,
+            EXACT["body"]: body_exact,
+            **{f.name: f.extract(article, extraction) for f in facets.FACETS},
+            "published": datetime(published.year, published.month, published.day) if published else None,
+            "dated": 1 if published else 0,
+            "category": article.category or "",
+            "url": article.url,
+            "source": article.source,
+            "extra": article.extra,
+        }
+
+    def prepare_or_skip(self, item: Article | Skipped) -> dict | Skipped:
+        return item if isinstance(item, Skipped) else self.prepare(item)

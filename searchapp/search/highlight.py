@@ -1,0 +1,185 @@
+"""Where a query's words stand in an article: highlights and snippets.
+
+Engine-neutral: the words come from the query plan (`wanted`), their written
+forms from the build's tables, and the marking is done on the stored text as
+written, so every engine's hits are marked the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from searchapp.engine import plan
+from searchapp.engine.base import TermStats
+from searchapp.engine.document import EXACT
+from searchapp.text import analysis
+
+SNIPPET_CHARS = 240
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a query's highlights look for: its index terms, and the phrases
+    whose words are marked only where they stand together ("PDI-P" marks
+    "PDI-P", not every "P")."""
+
+    terms: frozenset[str]
+    phrases: frozenset[tuple[str, ...]] = frozenset()
+    phrase_only: frozenset[str] = frozenset()
+
+
+def wanted(query: plan.Node, terms: TermStats) -> Wanted:
+    """The index terms the query looks for (prefixes expanded), minus NOT
+    parts and the proximity bonus (its words are the query's own)."""
+    found: set[str] = set()
+    alone: set[str] = set()
+    phrases: set[tuple[str, ...]] = set()
+    exact = set(EXACT) | set(EXACT.values())
+
+    def walk(node):
+        if isinstance(node, (plan.Not, plan.Near)):
+            return
+        if isinstance(node, plan.Phrase):
+            phrases.add(tuple(node.words))
+            found.update(node.words)
+            return
+        if isinstance(node, plan.Term):  # no look-up: a term the index lacks marks nothing anyway
+            if analysis.compound(node.text):
+                return  # the bonus of a compound written whole: its phrase marks it
+            if node.field in exact:
+                found.add(node.text)
+                alone.add(node.text)
+            return
+        if isinstance(node, plan.Prefix):
+            if node.field in exact:
+                words = terms.expand_prefix(node.field, node.text)
+                found.update(words)
+                alone.update(words)
+            return
+        if isinstance(node, (plan.Or, plan.And)):
+            for child in node.children:
+                walk(child)
+        elif isinstance(node, plan.AndMaybe):
+            walk(node.required)
+            walk(node.optional)
+        elif isinstance(node, plan.Constant):
+            walk(node.child)
+
+    walk(query)
+    return Wanted(frozenset(found), frozenset(phrases), frozenset(found - alone))
+
+
+class Highlighter:
+    """Where a query's words stand in a text, as written.
+
+    Analysing a whole article (every token tokenised and stemmed) took ~1 ms
+    per hit; one regex of every written form of the wanted terms (the build's
+    forms table) finds the same words in C. Terms that are not plain words
+    (numbers, abbreviations) fall back to the analysis. A word wanted only as
+    part of a phrase is marked where the phrase stands, and the parts of a
+    compound are marked as one span ("PDI-P").
+    """
+
+    def __init__(self, wanted: Wanted, forms=lambda stem: (), stemmer: analysis.Stemmer | None = None):
+        self.wanted = wanted
+        self.stemmer = stemmer or analysis.Stemmer()
+        self.terms = terms = set(wanted.terms)
+        self._regex = None
+        if terms and all(t.replace("-", "").isalpha() for t in terms):
+            words = sorted(terms | {w for t in terms for w in forms(t)}, key=len, reverse=True)
+            self._regex = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE)
+
+    def _all(self, text: str) -> list[tuple[int, int, str]]:
+        terms = self.terms
+        if self._regex is None:
+            return [(s, e, t) for t, w, s, e in self.stemmer.analyze(text) if t in terms or w in terms]
+        found = []
+        for m in self._regex.finditer(text):
+            word = m.group().lower()
+            term = self.stemmer.stem(word)
+            if term in terms or word in terms:
+                found.append((m.start(), m.end(), term))
+        return found
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, term) of each wanted word in the text."""
+        if not self.terms:
+            return []
+        found = self._all(text)
+        if not self.wanted.phrase_only:
+            return found
+        keep = [t not in self.wanted.phrase_only for _s, _e, t in found]
+        for phrase in self.wanted.phrases:
+            n = len(phrase)
+            for i in range(len(found) - n + 1):
+                run = found[i : i + n]
+                if tuple(t for _s, _e, t in run) == phrase and all(
+                    _adjacent(text[a[1] : b[0]]) for a, b in zip(run, run[1:])
+                ):
+                    keep[i : i + n] = [True] * n
+        return [m for m, k in zip(found, keep) if k]
+
+    def spans(self, text: str) -> list[list[int]]:
+        return _joined([[s, e] for s, e, _t in self.find(text)], text)
+
+
+def _adjacent(gap: str) -> bool:
+    """Whether two words with this text between them stand together, as the
+    index sees it: nothing but punctuation and stop words between."""
+    stops = analysis.stop_words()
+    return all(w in stops for w, _s, _e in analysis.iter_words(gap))
+
+
+def _joined(spans: list[list[int]], text: str) -> list[list[int]]:
+    """Spans of a compound's parts ("PDI", "P") merged into one ("PDI-P")."""
+    out: list[list[int]] = []
+    for s, e in spans:
+        if out and text[out[-1][1] : s] in ("", "-"):
+            out[-1][1] = e
+        else:
+            out.append([s, e])
+    return out
+
+
+
+def make_snippet(text: str, words: Highlighter, size: int = SNIPPET_CHARS) -> tuple[str, list[list[int]]]:
+    """The passage of about `size` characters with the most distinct matched
+    words, and the spans of the matched words inside it (as written)."""
+    matches = words.find(text)
+    if not matches:
+        start, end = 0, min(len(text), size)
+    else:
+        best, best_score = 0, -1
+        for i, (s, _e, _t) in enumerate(matches):
+            window = {t for ms, me, t in matches[i:] if me <= s + size}
+            score = len(window) * 1000 + sum(1 for ms, me, _t in matches[i:] if me <= s + size)
+            if score > best_score:
+                best, best_score = i, score
+        first = matches[best][0]
+        sentence = max(text.rfind(". ", 0, first), text.rfind("\n", 0, first))
+        start = sentence + 1 if sentence >= 0 and first - sentence < 80 else max(0, first - 60)
+        end = min(len(text), start + size)
+    while start > 0 and start < len(text) and not text[start - 1].isspace():
+        start += 1
+    if end < len(text):
+        cut = text.rfind(" ", start, end)
+        end = cut if cut > start else end
+    while start < end and text[start].isspace():
+        start += 1
+    piece = text[start:end].replace("\n", " ")
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    marks = [[s - start + len(prefix), e - start + len(prefix)] for s, e, _t in matches if s >= start and e <= end]
+    return prefix + piece + suffix, _joined(marks, prefix + piece + suffix)
+
+
+def mark(text: str, marks: Sequence[Sequence[int]], before: str, after: str, escape=lambda s: s) -> str:
+    """Text with the marked spans wrapped, the rest passed through `escape`."""
+    out, pos = [], 0
+    for s, e in marks:
+        out += [escape(text[pos:s]), before, escape(text[s:e]), after]
+        pos = e
+    out.append(escape(text[pos:]))
+    return "".join(out)

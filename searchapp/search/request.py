@@ -1,0 +1,80 @@
+"""What a reader asked for, checked: the query text, facet values and dates.
+
+Every search and every view over a result set takes the same keywords, so a
+page, its JSON twin, the CLI and an export select the same articles; a bad
+value raises QueryError (a 400 on the web, a message in the CLI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from searchapp import facets
+from searchapp.engine.base import Filters
+from searchapp.errors import QueryError, label_id
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+MAX_WINDOW = 10_000
+
+
+def as_date(value, name: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise QueryError("bad_date", name=name, label=label_id(name), value=value) from None
+
+
+def as_int(value, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise QueryError("bad_number", name=name, label=label_id(name), value=value) from None
+    if not low <= number <= high:
+        raise QueryError("out_of_range", name=name, label=label_id(name), low=low, high=high, value=number)
+    return number
+
+
+def values(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    return tuple(v.strip() for v in value if v and v.strip())
+
+
+@dataclass(frozen=True)
+class Request:
+    """A validated query text plus the filters an engine applies."""
+
+    q: str
+    filters: Filters
+
+    @classmethod
+    def make(cls, q: str | None = "", date_from=None, date_to=None, require_actor=None, **facet_values) -> Request:
+        """From user input: one keyword per facet of the registry (a value or
+        a list); raises QueryError on a bad value, TypeError on an unknown
+        keyword (a programming error)."""
+        unknown = set(facet_values) - set(facets.names())
+        if unknown:
+            raise TypeError(f"unknown filter {', '.join(sorted(unknown))}")
+        date_from = as_date(date_from, "from")
+        date_to = as_date(date_to, "to")
+        if date_from and date_to and date_from > date_to:
+            raise QueryError("dates_reversed")
+        selected = {name: values(facet_values.get(name)) for name in facets.names()}
+        return cls(q or "", Filters(selected, date_from, date_to, values(require_actor)))
+
+    @property
+    def browse(self) -> bool:
+        return not self.q.strip()
+
+    @property
+    def selected(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.filters.selected)
