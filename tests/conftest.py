@@ -29,12 +29,16 @@ def engine_at(index_dir, **options):
     return open_engine(index_dir, ENGINE, **options)
 
 
-def rebuild(corpus_paths, index_dir, **kwargs):
+def _with_engine(index_dir, work):
     engine = engine_at(index_dir)
     try:
-        return engine.rebuild(corpus_paths, **kwargs)
+        return work(engine)
     finally:
         engine.close()
+
+
+def rebuild(corpus_paths, index_dir, **kwargs):
+    return _with_engine(index_dir, lambda engine: engine.rebuild(corpus_paths, **kwargs))
 
 
 def matching_ids(engine, q: str) -> set[str]:
@@ -44,11 +48,7 @@ def matching_ids(engine, q: str) -> set[str]:
 
 
 def add(paths, index_dir, **kwargs):
-    engine = engine_at(index_dir)
-    try:
-        return engine.add(paths, **kwargs)
-    finally:
-        engine.close()
+    return _with_engine(index_dir, lambda engine: engine.add(paths, **kwargs))
 CLICKID = ROOT.parent / "shared" / "corpora" / "clickid-2019.jsonl.gz"
 
 

@@ -204,3 +204,28 @@ def test_threads_share_one_snapshot(clickid_live):
             assert (result["total"], hits, result["facets"]) == expected[q], q
     finally:
         fresh.close()
+
+
+def test_an_index_of_an_older_layout_asks_for_a_rebuild(tmp_path, runner):
+    """Whoosh pickles the analyzers' class paths into the table of contents:
+    an index written when they lived elsewhere cannot be opened. The CLI says
+    to rebuild (non-zero exit), the page is a 503, never a traceback."""
+    from searchapp.cli import main
+    from searchapp.engine.whoosh import builds
+    from searchapp.web import create_app
+
+    from tests.conftest import ENGINE, SEEDS
+
+    rebuild([SEEDS], tmp_path / "index", procs=1)
+    build = builds.live_build(tmp_path / "index")
+    old, gone = b"searchapp.engine.whoosh.analyzers", b"searchapp.analysis"
+    for toc in build.glob("*.toc"):
+        toc.write_bytes(toc.read_bytes().replace(old, gone.ljust(len(old), b"_")))
+    out = runner.invoke(main, ["search", "taliban", "--index", str(tmp_path / "index")])
+    assert out.exit_code != 0 and "run 'searchapp rebuild'" in out.output and "Traceback" not in out.output
+    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index"), "ENGINE": ENGINE})
+    try:
+        response = app.test_client().get("/?q=taliban")
+        assert response.status_code == 503 and "Indeks tidak dapat dibaca" in response.get_data(as_text=True)
+    finally:
+        app.extensions["searchapp.engine"].close()

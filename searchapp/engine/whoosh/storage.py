@@ -1,4 +1,4 @@
-"""A read-only Whoosh FileStorage whose files can be read by many threads at once.
+"""A read-only Whoosh FileStorage whose files many threads can read at once.
 
 Whoosh's FileStorage(supports_mmap=False).open_file wraps one Python file
 object in a StructFile, and every read in Whoosh's read path is a seek()
@@ -37,6 +37,7 @@ import os
 import threading
 from typing import Any
 
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, _lenfield
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 
@@ -201,8 +202,6 @@ def warm(searcher: Any) -> None:
     .column_reader's file cache, SegmentReader.deleted_docs_set). Not needed for
     correct answers (a race there builds an equal object twice), but it avoids
     the duplicated reads, a stray open file per race, and first-query latency."""
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, _lenfield
-
     for leaf, _base in searcher.reader().leaf_readers():
         perdoc = getattr(leaf, "_perdoc", None)
         if perdoc is None or not hasattr(perdoc, "_cached_reader"):
