@@ -62,6 +62,8 @@ PARAMETER_LABELS_ID = {
     "page": "nomor halaman",
     "per_page": "jumlah hasil per halaman",
     "size": "jumlah aktor",
+    "sample": "ukuran sampel",
+    "seed": "seed sampel",
 }
 
 

@@ -8,6 +8,7 @@ tmp dir.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -262,3 +263,44 @@ def test_timeline_and_cooccurrence_views_at_both_widths(browser, clickid_index, 
                 assert browser.find_element(By.TAG_NAME, "h1").text == title or title.startswith("Tanpa judul")
     finally:
         live.close()
+
+
+def test_research_views_at_both_widths(browser, clickid_index, tmp_path):
+    """Queries compared, the index of actors and an actor page, and the
+    significant words of a search, at desktop and phone width: nothing wider
+    than the screen, and the numbers lead to as many articles."""
+    folder = Path(os.environ.get("SEARCHAPP_SHOTS") or tmp_path)
+    with serving(clickid_index) as base:
+        for width, height, name in ((1280, 900, "desktop"), (390, 844, "phone")):
+            browser.set_window_size(width, height)
+            browser.get(base + "/compare?q=presiden&q=polisi&q=jakarta&measure=share")
+            assert browser.find_element(By.CSS_SELECTOR, "svg.compare-lines").is_displayed()
+            assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+            shot(browser, folder, f"14-compare-{name}")
+            browser.set_window_size(width, height)
+            link = browser.find_elements(By.CSS_SELECTOR, "table.compare-table a")[0]
+            expected = int(link.text.replace(".", ""))
+            browser.execute_script("arguments[0].scrollIntoView()", link)
+            navigate(browser, link.click)
+            assert count(browser) == expected
+
+            browser.get(base + "/actors")
+            assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+            navigate(browser, browser.find_element(By.CSS_SELECTOR, "ol.actor-index a").click)
+            assert "/actor/" in browser.current_url
+            assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+            shot(browser, folder, f"15-actor-{name}")
+            browser.set_window_size(width, height)
+            co = browser.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=h-co-actors] li")[0]
+            expected = int(co.find_element(By.CSS_SELECTOR, ".count").text.replace(".", ""))
+            link = co.find_element(By.CSS_SELECTOR, "a")
+            browser.execute_script("arguments[0].scrollIntoView()", link)
+            navigate(browser, link.click)
+            assert count(browser) == expected
+
+            browser.get(base + "/?q=presiden")
+            words = browser.find_elements(By.CSS_SELECTOR, "section.significant a")
+            assert words
+            browser.execute_script("arguments[0].scrollIntoView()", words[0])
+            shot(browser, folder, f"16-significant-{name}")
+            browser.set_window_size(width, height)

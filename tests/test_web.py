@@ -90,7 +90,7 @@ def facet_links(page: Node, facet: str) -> dict[str, tuple[str, int, bool]]:
     section = page.find("section", aria_labelledby=f"h-{facet}")
     return {
         a.find(cls="value").text: (a.attrs["href"], int(a.find(cls="count").text.replace(".", "")), "on" in (a.attrs.get("class") or ""))
-        for a in section.find_all("a")
+        for a in section.find_all("a") if "to-actor" not in (a.attrs.get("class") or "")
     }
 
 

@@ -78,7 +78,8 @@ def top_actors(live, n: int, **filters) -> list[str]:
 
 def test_openapi_documents_every_view(spec):
     validate_spec(spec)
-    for path, extra in (("/api/timeline", {"series"}), ("/api/cooccurrence", {"size"}), ("/api/export", {"format"})):
+    for path, extra in (("/api/timeline", {"series"}), ("/api/cooccurrence", {"size"}),
+                        ("/api/export", {"format", "sample", "seed"})):
         names = {p["name"] for p in spec["paths"][path]["get"]["parameters"]}
         assert names == set(FILTERS) | extra, path
     assert {p["name"] for p in spec["paths"]["/api/articles/{id}/similar"]["get"]["parameters"]} == {"id"}

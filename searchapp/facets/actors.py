@@ -225,6 +225,12 @@ class Gazetteer:
             for name in sorted(self._types)
         ]
 
+    def actor(self, name: str) -> Actor | None:
+        """The actor of a canonical name, or None."""
+        if name not in self._types:
+            return None
+        return Actor(name, self._types[name], tuple(a.text for a in self._aliases[name]))
+
     def resolve(self, phrase: str) -> str | None:
         """Canonical actor for a query phrase that is exactly one of its aliases.
 

@@ -4,7 +4,8 @@ articles, and export.
 Each works on the articles the current query and filters select (the same
 `Request` as the search) and asks the engine for counts (days, actors per
 article), so none walks stored articles except the export, which has a
-stated cap.
+stated cap (a sample reads the id of every article of the result set, to draw
+from all of it).
 """
 
 from __future__ import annotations
@@ -12,22 +13,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import random
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from itertools import combinations
 
 from searchapp import facets
-from searchapp.engine.base import Engine
+from searchapp.engine import plan
+from searchapp.engine.base import Doc, Engine, Filters, Snapshot
 from searchapp.errors import QueryError
 from searchapp.search.highlight import Highlighter, Wanted
-from searchapp.search.request import Request
-from searchapp.search.service import public, select
+from searchapp.search.request import Request, as_int
+from searchapp.search.service import Selected, public, select
 
 MAX_SPAN_DAYS_FOR_DAYS = 62
 MAX_SPAN_DAYS_FOR_WEEKS = 730
 COOCCURRENCE_ACTORS = 12
 EXPORT_CAP = 10_000
+MAX_SEED = 2**32 - 1  # a sample's seed: 0 to this, as most statistics tools take
 
 
 def export_fields() -> tuple[str, ...]:
@@ -60,35 +65,72 @@ def _interval(first: date, last: date) -> str:
     return "week" if span <= MAX_SPAN_DAYS_FOR_WEEKS else "month"
 
 
+def share(count: int, corpus: int) -> float:
+    """What part of the corpus's articles the count is (0 for an empty corpus)."""
+    return round(count / corpus, 6) if corpus else 0.0
+
+
+def corpus_days(snap: Snapshot, facet: tuple[str, str] | None = None) -> Counter[date]:
+    """Every article of the build per publication day (of one facet value),
+    remembered per snapshot: the denominators of attention as a share."""
+    return snap.once(f"corpus-days:{facet}", lambda: snap.days(snap.select(plan.Every(), Filters(), math.inf), facet)[0])
+
+
+def buckets_of(days: list[date], interval: str | None = None) -> tuple[str, list[tuple[date, date]]]:
+    """Consecutive periods from the first to the last day (the interval chosen
+    from the span unless given), empty ones included."""
+    first, last = min(days), max(days)
+    interval = interval or _interval(first, last)
+    out = []
+    start = _bucket_start(first, interval)
+    while start <= last:
+        out.append((start, _next(start, interval) - timedelta(days=1)))
+        start = _next(start, interval)
+    return interval, out
+
+
+def per_bucket(counts: Counter[date], interval: str, periods: list[tuple[date, date]]) -> list[int]:
+    """Day counts summed into the periods."""
+    summed: Counter[date] = Counter()
+    for day, n in counts.items():
+        summed[_bucket_start(day, interval)] += n
+    return [summed[start] for start, _end in periods]
+
+
 def timeline(engine: Engine, *, series_actors: list[str] | None = None, **filters) -> dict:
     """Article counts per day, week or month (chosen from the span) of the
-    result set, with one count line per selected actor to compare attention."""
+    result set, each with the corpus's articles of that period and the share
+    that matches; one line per selected actor to compare attention; and per
+    outlet of the result set, its count and the share of its own output."""
     request = Request.make(**filters)
     actors = list(dict.fromkeys(series_actors if series_actors is not None else request.filters.selected["actor"]))
     sel = select(engine, request)
-    counts, undated = sel.snapshot.days(sel.rs)
-    per_actor = {a: sel.snapshot.days(sel.rs, ("actor", a))[0] for a in actors}
-    total = sel.rs.total
-    result = {"interval": None, "buckets": [], "total": total, "undated": undated,
-              "series": {a: [] for a in actors}}
+    snap = sel.snapshot
+    counts, undated = snap.days(sel.rs)
+    result = {"interval": None, "buckets": [], "total": sel.rs.total, "undated": undated,
+              "series": {a: [] for a in actors}, "series_share": {a: [] for a in actors}, "outlets": []}
     if not counts:
         return result
-    first, last = min(counts), max(counts)
-    interval = _interval(first, last)
-    buckets: Counter[date] = Counter()
-    for day, n in counts.items():
-        buckets[_bucket_start(day, interval)] += n
-    series = {a: Counter() for a in actors}
+    interval, periods = buckets_of(list(counts))
+    corpus = per_bucket(corpus_days(snap), interval, periods)
+    for (start, end), n, total in zip(periods, per_bucket(counts, interval, periods), corpus):
+        result["buckets"].append({"start": start.isoformat(), "end": end.isoformat(), "count": n, "corpus": total,
+                                  "share": share(n, total)})
     for a in actors:
-        for day, n in per_actor[a].items():
-            series[a][_bucket_start(day, interval)] += n
-    start = _bucket_start(first, interval)
-    while start <= last:
-        end = _next(start, interval) - timedelta(days=1)
-        result["buckets"].append({"start": start.isoformat(), "end": end.isoformat(), "count": buckets[start]})
-        for a in actors:
-            result["series"][a].append(series[a][start])
-        start = _next(start, interval)
+        line = per_bucket(snap.days(sel.rs, ("actor", a))[0], interval, periods)
+        result["series"][a] = line
+        result["series_share"][a] = [share(n, total) for n, total in zip(line, corpus)]
+    outlet_counts = snap.facet_counts(sel.rs, "outlet")
+    chosen = request.filters.selected.get("outlet")
+    totals = dict(snap.facet_totals("outlet"))
+    for outlet, n in sorted(outlet_counts.items(), key=lambda vn: (-vn[1], vn[0].lower())):
+        if chosen and outlet not in chosen:
+            continue  # the outlet facet counts ignore the outlet selection; the result set does not
+        line = per_bucket(snap.days(sel.rs, ("outlet", outlet))[0], interval, periods)
+        own = per_bucket(corpus_days(snap, ("outlet", outlet)), interval, periods)
+        result["outlets"].append({"value": outlet, "count": n, "corpus": totals.get(outlet, 0),
+                                  "share": share(n, totals.get(outlet, 0)), "counts": line,
+                                  "shares": [share(c, t) for c, t in zip(line, own)]})
     result["interval"] = interval
     return result
 
@@ -129,20 +171,37 @@ def similar(engine: Engine, article_id: str, top: int = 5) -> list[dict] | None:
     return out
 
 
-def _rows(engine: Engine, request: Request, cap: int) -> Iterator[dict]:
+def _sampled(sel: Selected, n: int, seed: int) -> list[Doc]:
+    """`n` articles drawn uniformly from the whole result set, in id order. The
+    draw is made from the ids in order, so it depends on the seed and the
+    articles only, never on the order the engine stores them in."""
+    by_id = sorted((sel.snapshot.article(doc)["id"], doc) for doc in sel.snapshot.docs(sel.rs))
+    return [doc for _id, doc in sorted(random.Random(seed).sample(by_id, min(n, len(by_id))))]
+
+
+def _rows(engine: Engine, request: Request, cap: int, sample: tuple[int, int] | None) -> Iterator[dict]:
     sel = select(engine, request)
     no_words = Highlighter(Wanted(frozenset()), stemmer=sel.snapshot.tables.stemmer)
-    for doc, _score in sel.ranked(cap):
+    docs = _sampled(sel, *sample) if sample else [doc for doc, _score in sel.ranked(cap)]
+    for doc in docs:
         article = sel.snapshot.article(doc)
         row = {name: value if value is not None else "" for name, value in public(article, no_words).items()}
         yield {field: row[field] for field in export_fields()}
 
 
-def export(engine: Engine, fmt: str, *, cap: int = EXPORT_CAP, **filters) -> Iterator[str]:
-    """The result set (ranked, at most `cap` articles) as CSV or JSON lines."""
+def export(engine: Engine, fmt: str, *, cap: int = EXPORT_CAP, sample: int | str | None = None,
+           seed: int | str = 0, **filters) -> Iterator[str]:
+    """The result set (ranked, at most `cap` articles) as CSV or JSON lines.
+
+    With `sample` (1 to `cap`), a reproducible sample for content coding
+    instead: that many articles drawn at random from the whole result set (all
+    of it if smaller), the same for the same `seed` and index content, in id order.
+    """
     if fmt not in ("csv", "jsonl"):
         raise QueryError("bad_format", value=fmt)
-    rows = _rows(engine, Request.make(**filters), cap)
+    seed = as_int(seed, "seed", 0, MAX_SEED)
+    draw = (as_int(sample, "sample", 1, cap), seed) if sample is not None else None
+    rows = _rows(engine, Request.make(**filters), cap, draw)
     if fmt == "jsonl":
         for row in rows:
             yield json.dumps(row, ensure_ascii=False) + "\n"

@@ -60,10 +60,11 @@ class Selected:
             raise too_slow() from None
 
 
-def select(engine: Engine, request: Request) -> Selected:
-    """The articles a request selects, in the live build's snapshot."""
+def select(engine: Engine, request: Request, snap: Snapshot | None = None) -> Selected:
+    """The articles a request selects, in the live build's snapshot (or in
+    `snap`, so the parts of one view all count in the same build)."""
     deadline = time.monotonic() + TIME_LIMIT
-    snap = engine.snapshot()
+    snap = snap or engine.snapshot()
     query = parsed(engine, snap, request.q)
     try:
         rs = snap.select(query.query, request.filters, deadline)

@@ -1,5 +1,5 @@
 """The JSON API: search, articles, the views over a result set (timeline,
-co-occurrence, similar articles, export) and the OpenAPI document describing them.
+co-occurrence, significant words, similar articles, export) and the OpenAPI document describing them.
 
 Responses are the dicts of searchapp.search as they are (plain text plus
 highlight offsets, never HTML), so API clients and the web page see one truth.
@@ -24,7 +24,7 @@ from searchapp import facets
 from searchapp.search import insights
 from searchapp.errors import QueryError
 from searchapp.web import engine
-from searchapp.web.errors import not_found_json
+from searchapp.web.errors import actor_not_found_json, not_found_json
 
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 
@@ -49,7 +49,7 @@ def openapi_document() -> dict:
                     "description": f"Keep only articles with this {facet.description}; repeat for several (OR). "
                                    "Different facets combine with AND.",
                     "schema": {"type": "array", "items": {"type": "string"}}})
-        for name in ("Hit", "Article", "ExportRow"):
+        for name in ("Hit", "Article", "ArticleSummary", "ExportRow"):
             schema = schemas[name]
             if facet.name not in schema["properties"]:
                 schema["properties"][facet.name] = {**value, "description": facet.description}
@@ -92,6 +92,11 @@ def api_cooccurrence() -> Response:
     return jsonify(engine.run_cooccurrence(request.args))
 
 
+@bp.get("/significant")
+def api_significant() -> Response:
+    return jsonify(engine.run_significant(request.args))
+
+
 @bp.get("/articles/<path:article_id>/similar")
 def api_similar(article_id: str) -> Response | tuple[Response, int]:
     found = engine.similar(article_id)
@@ -100,9 +105,29 @@ def api_similar(article_id: str) -> Response | tuple[Response, int]:
     return jsonify(id=article_id, similar=found)
 
 
+@bp.get("/compare")
+def api_compare() -> Response:
+    _queries, result = engine.run_compare(request.args)
+    return jsonify(result)
+
+
+@bp.get("/actors")
+def api_actors() -> Response:
+    return jsonify(engine.actors(request.args))
+
+
+@bp.get("/actors/<path:name>")
+def api_actor(name: str) -> Response | tuple[Response, int]:
+    profile = engine.actor(name)
+    if profile is None:
+        return actor_not_found_json(name)
+    return jsonify(profile)
+
+
 @bp.get("/export")
 def api_export() -> Response:
-    """The result set as CSV or JSON lines, streamed; at most insights.EXPORT_CAP articles."""
+    """The result set (or a reproducible sample of it: `sample`, `seed`) as CSV or JSON lines,
+    streamed; at most insights.EXPORT_CAP articles."""
     fmt = request.args.get("format", "csv")
     if fmt not in EXPORT_TYPES:
         raise QueryError("bad_format", value=fmt)

@@ -44,6 +44,10 @@ def not_found_json(article_id: str) -> tuple[Response, int]:
     return error_json(404, "not_found", message("article_not_found", language(), id=article_id))
 
 
+def actor_not_found_json(name: str) -> tuple[Response, int]:
+    return error_json(404, "not_found", message("actor_not_found", language(), name=name))
+
+
 def _wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 

@@ -72,6 +72,13 @@ def number(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
+def percent(share: float) -> str:
+    """A share as an Indonesian percentage with two significant decimals: 1,25% · 0,031%."""
+    value = share * 100
+    digits = 2 if value >= 1 or value == 0 else max(2, 1 - int(f"{value:e}".split("e")[1]))
+    return f"{value:.{digits}f}".replace(".", ",") + "%"
+
+
 def took(ms: float) -> str:
     return "< 1 ms" if ms < 1 else f"{ms:,.0f} ms".replace(",", ".")
 
@@ -85,5 +92,6 @@ def safe_url(url: str | None) -> str | None:
 
 
 FILTERS: dict[str, Callable[..., object]] = dict(
-    marked=marked, long_date=long_date, short_date=short_date, number=number, took=took)
+    marked=marked, long_date=long_date, short_date=short_date, number=number, took=took,
+    percent=percent)
 GLOBALS: dict[str, Callable[..., object]] = dict(title_html=title_html, safe_url=safe_url)

@@ -1,5 +1,6 @@
-"""The HTML pages: search (with its timeline), co-occurrence, article (with
-similar articles) and help.
+"""The HTML pages: search (with its timeline), co-occurrence, queries
+compared, actor pages and the index of actors, article (with similar
+articles) and help.
 
 Pages are server-rendered without JavaScript: every facet value, sort order and
 page number is a real link that rewrites the query string, so history,
@@ -16,13 +17,14 @@ from werkzeug.wrappers import Response
 
 from searchapp.search import insights
 from searchapp.errors import message
-from searchapp.web import engine
-from searchapp.web.charts import heatmap, timeline_chart
+from searchapp.web import engine, params
+from searchapp.web.charts import compare_chart, compare_table, heatmap, query_name, timeline_chart
 from searchapp.web.formatting import paragraphs
 from searchapp.web.params import SearchState
 from searchapp.web.results import facet_groups, pagination, reading
 
 bp = Blueprint("pages", __name__)
+SIGNIFICANT_ON_PAGE = 15  # "Kata khas" under a query; browsing (the whole corpus, newest) has none
 
 
 def _without_empty(endpoint: str) -> Response | None:
@@ -42,9 +44,10 @@ def search_page() -> Response | str:
     result = engine.run_search(args)
     state = SearchState.of(result, args)
     chart = timeline_chart(engine.run_timeline(args), state) if result["total"] else None
+    significant = engine.run_significant(args, SIGNIFICANT_ON_PAGE) if result["total"] and not state.browsing else None
     return render_template("search.html", result=result, state=state, pages=pagination(result),
                            facet_groups=facet_groups(result), reading=reading(result), chart=chart,
-                           export_cap=insights.EXPORT_CAP)
+                           significant=significant, export_cap=insights.EXPORT_CAP)
 
 
 @bp.get("/cooccurrence")
@@ -56,6 +59,41 @@ def cooccurrence_page() -> Response | str:
     co = engine.run_cooccurrence(args)
     return render_template("cooccurrence.html", state=state, co=co, heat=heatmap(co, state),
                            size=len(co["actors"]), export_cap=insights.EXPORT_CAP)
+
+
+@bp.get("/compare")
+def compare_page() -> str:
+    """Two to four queries compared; with fewer, the form to add one."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k != "measure"]
+    if len(request.args.getlist("q")) < 2:
+        states = [SearchState.of_keywords(q) for q in params.compare_params(request.args)]
+        return render_template("compare.html", cmp=None, states=states, kept=kept, blank=SearchState(),
+                               names=[query_name(s, i) for i, s in enumerate(states)])
+    queries, cmp = engine.run_compare(request.args)
+    states = [SearchState.of_keywords(q) for q in queries]
+    measure = params.measure(request.args)
+    measure_urls = {m: url_for("pages.compare_page") + "?" + urlencode(kept + ([("measure", m)] if m != "count" else []))
+                    for m in params.MEASURES}
+    return render_template("compare.html", cmp=cmp, states=states, measure=measure, measure_urls=measure_urls, kept=kept,
+                           chart=compare_chart(cmp, states, measure), table=compare_table(cmp, states),
+                           blank=SearchState())
+
+
+@bp.get("/actors")
+def actors_page() -> str:
+    return render_template("actors.html", index=engine.actors(request.args), blank=SearchState())
+
+
+@bp.get("/actor/<path:name>")
+def actor_page(name: str) -> str:
+    profile = engine.actor(name)
+    if profile is None:
+        raise NotFound(message("actor_not_found", "id", name=name))
+    measure = params.measure(request.args) if "measure" in request.args else "share"
+    state = SearchState(required=(name,), measure=measure)
+    measure_urls = {m: url_for("pages.actor_page", name=name, measure=None if m == "share" else m) for m in params.MEASURES}
+    return render_template("actor.html", actor=profile, state=state, chart=timeline_chart(profile["timeline"], state),
+                           measure_urls=measure_urls, blank=SearchState())
 
 
 @bp.get("/article/<path:article_id>")

@@ -21,6 +21,7 @@ from searchapp import facets
 from searchapp.search.request import Request
 from searchapp.web.formatting import long_date
 
+MEASURES = ("count", "share")
 SORT_LABELS = {"relevance": "Relevansi", "newest": "Terbaru", "oldest": "Terlama"}
 DEFAULT_PER_PAGE = 10
 MAX_COOCCURRENCE = 30
@@ -46,6 +47,36 @@ def search_params(args: MultiDict) -> dict:
         page=args.get("page", "1"),
         per_page=args.get("per_page", "10"),
     )
+
+
+def measure(args: MultiDict) -> str:
+    """`measure`: draw attention as article counts or as a share of all articles."""
+    value = args.get("measure", "count")
+    if value not in MEASURES:
+        raise QueryError("bad_measure", value=value)
+    return value
+
+
+def compare_params(args: MultiDict) -> list[dict]:
+    """One dict of search keywords per repeated `q`, in order. A filter named
+    with a query's position (`outlet1`, `actor2`, `from1`, `all_actor2` …)
+    applies to that query only; one without a position to every query."""
+    shared = filter_params(args)
+    out = []
+    for i, q in enumerate(args.getlist("q"), 1):
+        own = {**shared, "q": q}
+        for name in (*facets.names(), "all_actor"):
+            key = "require_actor" if name == "all_actor" else name
+            own[key] = [*shared[key], *args.getlist(f"{name}{i}")]
+        own["date_from"] = args.get(f"from{i}") or shared["date_from"]
+        own["date_to"] = args.get(f"to{i}") or shared["date_to"]
+        out.append(own)
+    return out
+
+
+def sample_params(args: MultiDict) -> dict:
+    """`sample` and `seed` of an export, as given: insights.export() validates them."""
+    return {name: args[name] for name in ("sample", "seed") if name in args}
 
 
 def cooccurrence_size(args: MultiDict) -> int:
@@ -76,10 +107,23 @@ class SearchState:
     per_page: int = DEFAULT_PER_PAGE
     page: int = 1
     required: tuple[str, ...] = ()  # `all_actor`: articles must name every one of these
+    measure: str = "count"  # the timeline as article counts or as a share of all articles
+
+    @classmethod
+    def of_keywords(cls, keywords: dict) -> SearchState:
+        """The state of a search given as search keywords (one query of a comparison)."""
+        return cls(
+            q=keywords.get("q") or "",
+            filters={name: _clean(keywords.get(name) or []) for name in facets.names()},
+            date_from=keywords.get("date_from") or None,
+            date_to=keywords.get("date_to") or None,
+            required=_clean(keywords.get("require_actor") or []),
+        )
 
     @classmethod
     def of(cls, result: dict, args: MultiDict) -> SearchState:
         return cls(
+            measure=measure(args),
             q=result["query"],
             filters={name: _clean(args.getlist(name)) for name in facets.names()},
             date_from=result["from"],
@@ -129,6 +173,8 @@ class SearchState:
             pairs.append(("per_page", str(self.per_page)))
         if self.page > 1:
             pairs.append(("page", str(self.page)))
+        if self.measure != "count":
+            pairs.append(("measure", self.measure))
         return pairs
 
     def url(self, **changes: object) -> str:
@@ -144,6 +190,9 @@ class SearchState:
         values = self.filters.get(facet, ())
         values = tuple(v for v in values if v != value) if value in values else (*values, value)
         return self.url(filters={**self.filters, facet: values})
+
+    def measure_url(self, measure: str) -> str:
+        return self.url(measure=measure, page=self.page)
 
     def sort_url(self, sort: str) -> str:
         return self.url(sort=sort)

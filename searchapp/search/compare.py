@@ -1,0 +1,74 @@
+"""Queries compared: attention over time, outlets and actors side by side,
+and how many articles more than one query finds.
+
+Each query brings its own filters (the same keywords as a search); all are
+counted in one snapshot of the build, over common periods, so their lines
+and shares are comparable.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import combinations
+
+from searchapp.engine.base import Engine
+from searchapp.errors import QueryError
+from searchapp.search.insights import buckets_of, corpus_days, per_bucket, share
+from searchapp.search.request import Request
+from searchapp.search.service import select
+
+MIN_QUERIES, MAX_QUERIES = 2, 4
+TOP_ACTORS = 10
+
+
+def _within(counts: Counter[str], chosen: tuple[str, ...]) -> Counter[str]:
+    """A facet's counts over the result set itself: facet counts ignore the
+    facet's own selection, the result set does not."""
+    return Counter({v: n for v, n in counts.items() if not chosen or v in chosen})
+
+
+def compare(engine: Engine, queries: list[dict]) -> dict:
+    """2–4 queries (each a dict of search keywords: q, outlet, actor, topic,
+    date_from, date_to, require_actor) compared over the same periods."""
+    if not MIN_QUERIES <= len(queries) <= MAX_QUERIES:
+        raise QueryError("compare_count", low=MIN_QUERIES, high=MAX_QUERIES, value=len(queries))
+    requests = [Request.make(**q) for q in queries]
+    snap = engine.snapshot()
+    sels = [select(engine, r, snap) for r in requests]
+    days = [snap.days(sel.rs)[0] for sel in sels]
+    outlet_totals = dict(snap.facet_totals("outlet"))
+    every_day = [d for counts in days for d in counts]
+    interval, periods = buckets_of(every_day) if every_day else (None, [])
+    corpus = per_bucket(corpus_days(snap), interval, periods) if periods else []
+    out = []
+    for request, sel, counts in zip(requests, sels, days):
+        selected = request.filters.selected
+        line = per_bucket(counts, interval, periods) if periods else []
+        outlets = _within(snap.facet_counts(sel.rs, "outlet"), selected.get("outlet", ()))
+        actors = _within(snap.facet_counts(sel.rs, "actor"), selected.get("actor", ()))
+        filters = request.filters
+        out.append({
+            "q": request.q,
+            "filters": {name: list(values) for name, values in selected.items()},
+            "all_actor": list(filters.required),
+            "from": filters.date_from.isoformat() if filters.date_from else None,
+            "to": filters.date_to.isoformat() if filters.date_to else None,
+            "total": sel.rs.total,
+            "counts": line,
+            "shares": [share(n, total) for n, total in zip(line, corpus)],
+            "outlets": [{"value": v, "count": n, "share": share(n, outlet_totals.get(v, 0))}
+                        for v, n in sorted(outlets.items(), key=lambda vn: (-vn[1], vn[0].lower()))],
+            "actors": [{"value": v, "count": n}
+                       for v, n in sorted(actors.items(), key=lambda vn: (-vn[1], vn[0].lower()))[:TOP_ACTORS]],
+        })
+    sets = [set(snap.docs(sel.rs)) for sel in sels]
+    seen = Counter(d for docs in sets for d in docs)
+    return {
+        "interval": interval,
+        "buckets": [{"start": s.isoformat(), "end": e.isoformat(), "corpus": n} for (s, e), n in zip(periods, corpus)],
+        "queries": out,
+        "overlap": {
+            "articles": sum(1 for n in seen.values() if n > 1),
+            "pairs": [{"a": i, "b": j, "count": len(sets[i] & sets[j])} for i, j in combinations(range(len(sets)), 2)],
+        },
+    }

@@ -1,0 +1,74 @@
+"""Actor pages: who an actor is in the corpus, and the index of actors.
+
+A profile counts the articles that name the actor (through every alias the
+gazetteer knows): attention over time as a share of all articles, the
+outlets that name it most as a share of their own output, the actors named
+with it, its topics, its latest and most relevant articles.
+"""
+
+from __future__ import annotations
+
+from searchapp.engine.base import Engine
+from searchapp.errors import QueryError
+from searchapp.search import insights
+from searchapp.search.highlight import Highlighter, Wanted
+from searchapp.search.request import Request
+from searchapp.search.service import public, select
+
+TOP = 10
+ACTOR_SORTS = ("mentions", "name")
+
+
+def actor_profile(engine: Engine, name: str, top: int = TOP) -> dict | None:
+    """The profile of an actor named in the build, or None."""
+    snap = engine.snapshot()
+    actor = snap.tables.gazetteer.actor(name)
+    if actor is None and not snap.has_value("actor", name):
+        return None
+    naming = Request.make(require_actor=[name])  # counted like the all_actor search: every facet within it
+    sel = select(engine, naming, snap)
+    totals = dict(snap.facet_totals("outlet"))
+    outlets = snap.facet_counts(sel.rs, "outlet")
+    co_actors = snap.facet_counts(sel.rs, "actor")
+    co_actors.pop(name, None)
+    topics = snap.facet_counts(sel.rs, "topic")
+    no_words = Highlighter(Wanted(frozenset()), stemmer=snap.tables.stemmer)
+    relevant = select(engine, Request.make(q=name, require_actor=[name]), snap)
+
+    def rows(counts, limit=top):
+        return [{"value": v, "count": n} for v, n in sorted(counts.items(), key=lambda vn: (-vn[1], vn[0].lower()))][:limit]
+
+    return {
+        "name": name,
+        "type": actor.type if actor else None,
+        "aliases": list({a.casefold(): a for a in actor.aliases if a.casefold() != name.casefold()}.values())
+        if actor else [],
+        "total": sel.rs.total,
+        "share": insights.share(sel.rs.total, snap.documents),
+        "timeline": insights.timeline(engine, require_actor=[name], series_actors=[]),
+        "outlets": sorted(({"value": v, "count": n, "corpus": totals.get(v, 0), "share": insights.share(n, totals.get(v, 0))}
+                           for v, n in outlets.items()), key=lambda r: (-r["share"], -r["count"], r["value"].lower())),
+        "co_actors": rows(co_actors, 2 * top),
+        "topics": rows(topics),
+        "latest": [public(snap.article(d), no_words) for d in snap.by_date(sel.rs, newest=True, limit=top)],
+        "relevant": [public(snap.article(d), no_words) for d, _score in relevant.ranked(top)],
+    }
+
+
+def actor_index(engine: Engine, q: str = "", sort: str = "mentions") -> dict:
+    """The actors the build's articles name, with their counts; `q` keeps
+    those whose name or an alias contains it."""
+    if sort not in ACTOR_SORTS:
+        raise QueryError("bad_sort", choices=", ".join(ACTOR_SORTS), value=sort)
+    snap = engine.snapshot()
+    gazetteer = snap.tables.gazetteer
+    needle = q.strip().casefold()
+    rows = []
+    for name, count in snap.facet_totals("actor"):
+        actor = gazetteer.actor(name)
+        aliases = actor.aliases if actor else ()
+        if needle and not any(needle in text.casefold() for text in (name, *aliases)):
+            continue
+        rows.append({"name": name, "type": actor.type if actor else None, "count": count})
+    rows.sort(key=(lambda r: (-r["count"], r["name"].lower())) if sort == "mentions" else (lambda r: r["name"].lower()))
+    return {"query": q, "sort": sort, "total": len(rows), "actors": rows}
