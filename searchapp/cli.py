@@ -203,7 +203,10 @@ def stats_command(index_dir, engine_name, as_json, top):
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 32),
               help="Server processes sharing the port: Python uses one core per process.")
-def serve(corpus_paths, index_dir, engine_name, host, port, threads, workers):
+@click.option("--search-slots", type=click.IntRange(1, 64),
+              help="Searches a process runs at once [default: the engine's; 1 for whoosh, whose searches "
+                   "are CPU work under one GIL].")
+def serve(corpus_paths, index_dir, engine_name, host, port, threads, workers, search_slots):
     """Serve the search page and JSON API with waitress (builds the index if missing)."""
     from waitress import serve as waitress_serve
 
@@ -215,7 +218,7 @@ def serve(corpus_paths, index_dir, engine_name, host, port, threads, workers):
             click.echo(f"no index in {index_dir}: building it first", err=True)
             build_index(engine, corpus_paths)
         engine.close()
-        config = {"INDEX_DIR": str(index_dir), "ENGINE": engine_name}
+        config = {"INDEX_DIR": str(index_dir), "ENGINE": engine_name, "SEARCH_SLOTS": search_slots}
         create_app(config).extensions["searchapp.engine"].close()  # fails here, not in a worker
         sock = socket.create_server((host, port))
     except USER_ERRORS as exc:

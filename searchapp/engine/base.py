@@ -231,6 +231,7 @@ class Engine(ABC):
 
     name: str
     weights: plan.Weights  # the knobs its queries are planned and scored with
+    search_slots: int = 1  # searches a serving process runs at once (an engine in this process: its CPU)
 
     @abstractmethod
     def rebuild(self, corpus_paths: Iterable[str | os.PathLike], *, actor_files: Iterable[str | os.PathLike] = (),

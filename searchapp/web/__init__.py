@@ -10,6 +10,7 @@ security (response headers), templates (finding templates/).
 from __future__ import annotations
 
 import os
+from threading import BoundedSemaphore
 from pathlib import Path
 
 from flask import Flask
@@ -27,10 +28,11 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 def create_app(test_config: dict | None = None) -> Flask:
     """App factory: one engine per app, which reopens its live build by itself when it changes."""
     app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(STATIC_DIR))
-    app.config.from_mapping(INDEX_DIR=os.environ.get("SEARCHAPP_INDEX", "index"), ENGINE=None)
+    app.config.from_mapping(INDEX_DIR=os.environ.get("SEARCHAPP_INDEX", "index"), ENGINE=None, SEARCH_SLOTS=None)
     if test_config:
         app.config.from_mapping(test_config)
-    app.extensions["searchapp.engine"] = open_engine(app.config["INDEX_DIR"], app.config["ENGINE"])
+    engine = app.extensions["searchapp.engine"] = open_engine(app.config["INDEX_DIR"], app.config["ENGINE"])
+    app.extensions["searchapp.slots"] = BoundedSemaphore(app.config["SEARCH_SLOTS"] or engine.search_slots)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True

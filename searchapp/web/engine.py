@@ -3,12 +3,15 @@ result sets a request asks for.
 
 Pages and API both call these, so a page and its JSON twin always show the
 same articles; no other module of searchapp.web queries the index, so a change
-of the engine's interface is made here.
+of the engine's interface is made here. Each call takes one of the app's
+search slots (see `gated`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import wraps
+from typing import TypeVar
 
 from flask import current_app
 from werkzeug.datastructures import MultiDict
@@ -19,11 +22,29 @@ from searchapp.search.service import get_article, search
 from searchapp.web.params import cooccurrence_size, filter_params, search_params
 
 
+F = TypeVar("F", bound=Callable)
+
+
 def current_engine() -> Engine:
     """The app's one engine (closed by whoever created the app)."""
     return current_app.extensions["searchapp.engine"]
 
 
+def gated(view: F) -> F:
+    """Run within one of the app's search slots (`SEARCH_SLOTS`, by default
+    the engine's `search_slots`). The engine needs no lock, but an in-process
+    engine's work is Python and numpy under one GIL: four searches at once
+    in one process ran 188 searches/s against 307 one at a time, so waitress's
+    other threads keep reading and writing sockets while one searches;
+    `serve --workers` uses more cores."""
+    @wraps(view)
+    def in_slot(*args, **kwargs):
+        with current_app.extensions["searchapp.slots"]:
+            return view(*args, **kwargs)
+    return in_slot  # type: ignore[return-value]
+
+
+@gated
 def run_search(args: MultiDict) -> dict:
     """search() with `suggestion` always present, so the documented shape never varies."""
     result = search(current_engine(), **search_params(args))
@@ -31,6 +52,7 @@ def run_search(args: MultiDict) -> dict:
     return result
 
 
+@gated
 def run_timeline(args: MultiDict) -> dict:
     """Counts per day, week or month; `series` (repeatable) names the actors to draw
     a line for, by default the selected actors."""
@@ -38,17 +60,20 @@ def run_timeline(args: MultiDict) -> dict:
     return insights.timeline(current_engine(), series_actors=series or None, **filter_params(args))
 
 
+@gated
 def run_cooccurrence(args: MultiDict) -> dict:
     """The most named actors of the result set and how often each pair shares an article."""
     size = cooccurrence_size(args)
     return insights.cooccurrence(current_engine(), size=size, **filter_params(args))
 
 
+@gated
 def article(article_id: str, q: str) -> dict | None:
     """The whole article with the words of `q` marked, or None for an unknown id."""
     return get_article(current_engine(), article_id, q)
 
 
+@gated
 def similar(article_id: str) -> list[dict] | None:
     """The articles most similar to one, or None for an unknown id."""
     return insights.similar(current_engine(), article_id)
