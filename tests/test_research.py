@@ -18,7 +18,7 @@ from searchapp.search.request import Request
 from searchapp.search.service import select
 from searchapp.web import create_app
 
-from tests.conftest import ENGINE, engine_at, rebuild, write_jsonl
+from tests.conftest import ENGINE, SEEDS, engine_at, rebuild, write_jsonl
 from tests.test_api import check, error_of
 from tests.test_web import get, query_of, total
 
@@ -55,6 +55,16 @@ def clive(mixed_index):
 
 
 @pytest.fixture(scope="module")
+def engines(clive, tmp_path_factory):
+    """The engine of each test corpus: the seeds and the 600 mixed articles."""
+    seeds = tmp_path_factory.mktemp("research-seeds") / "index"
+    rebuild([SEEDS], seeds, procs=1)
+    engine = engine_at(seeds)
+    yield {"seeds": engine, "mixed": clive}
+    engine.close()
+
+
+@pytest.fixture(scope="module")
 def capp(mixed_index):
     app = create_app({"TESTING": True, "INDEX_DIR": str(mixed_index), "ENGINE": ENGINE})
     yield app
@@ -74,9 +84,12 @@ def cspec(cclient) -> dict:
 # --- attention as a share ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("filters", [{"q": "presiden"}, {"q": "polisi", "outlet": ["Tempo", "Okezone"]}, {"q": ""},
-                                     {"q": "jokowi", "date_from": "2019-09-05", "date_to": "2019-09-20"}])
-def test_timeline_shares_equal_brute_force(clive, filters):
+@pytest.mark.parametrize("corpus, filters", [
+    ("mixed", {"q": "presiden"}), ("mixed", {"q": "polisi", "outlet": ["Tempo", "Okezone"]}), ("mixed", {"q": ""}),
+    ("mixed", {"q": "jokowi", "date_from": "2019-09-05", "date_to": "2019-09-20"}),
+    ("seeds", {"q": "taliban"}), ("seeds", {"q": ""}), ("seeds", {"q": "amerika", "date_from": "2021-08-01"})])
+def test_timeline_shares_equal_brute_force(engines, corpus, filters):
+    clive = engines[corpus]
     articles = every_article(clive)
     matched = ids_of(clive, **filters)
     tl = timeline(clive, **filters)
@@ -119,8 +132,11 @@ def test_share_switch_on_the_page(cclient, cspec):
 # --- queries compared ---------------------------------------------------------------
 
 
-def test_compare_equals_brute_force(clive):
-    queries = [{"q": "presiden"}, {"q": "polisi", "outlet": ["Tempo", "Okezone"]}, {"q": "jakarta", "date_to": "2019-09-15"}]
+@pytest.mark.parametrize("corpus, queries", [
+    ("mixed", [{"q": "presiden"}, {"q": "polisi", "outlet": ["Tempo", "Okezone"]}, {"q": "jakarta", "date_to": "2019-09-15"}]),
+    ("seeds", [{"q": "taliban"}, {"q": "amerika"}, {"q": "rusia", "date_from": "2021-01-01"}])])
+def test_compare_equals_brute_force(engines, corpus, queries):
+    clive = engines[corpus]
     cmp = compare(clive, queries)
     articles = {a["id"]: a for a in every_article(clive)}
     sets = [ids_of(clive, **q) for q in queries]
@@ -192,7 +208,9 @@ def test_compare_page_starts_with_a_form(cclient):
 # --- actor pages --------------------------------------------------------------------
 
 
-def test_actor_profile_equals_brute_force(clive):
+@pytest.mark.parametrize("corpus", ["mixed", "seeds"])
+def test_actor_profile_equals_brute_force(engines, corpus):
+    clive = engines[corpus]
     articles = every_article(clive)
     name = Counter(a for art in articles for a in art["actor"]).most_common(1)[0][0]
     profile = actor_profile(clive, name)

@@ -478,3 +478,19 @@ def test_traversal_and_nul_ids_are_not_found(client, path):
     response = client.get(path)
     assert response.status_code == 404
     assert b"[metadata]" not in response.data and b"root:" not in response.data
+
+
+@pytest.mark.parametrize("slots, expected", [(None, 1), (3, 3)])
+def test_search_slots_default_to_the_engines(seed_index, slots, expected):
+    """How many searches a process runs at once: the engine's own figure
+    (one for Whoosh, CPU work under one GIL) unless SEARCH_SLOTS says."""
+    app = create_app({"TESTING": True, "INDEX_DIR": str(seed_index), "SEARCH_SLOTS": slots})
+    try:
+        gate = app.extensions["searchapp.slots"]
+        taken = [gate.acquire(blocking=False) for _ in range(expected + 1)]
+        assert taken == [True] * expected + [False]
+        for _ in range(expected):
+            gate.release()
+        assert total(get(app.test_client(), "/?q=taliban")) > 0
+    finally:
+        app.extensions["searchapp.engine"].close()
