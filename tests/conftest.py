@@ -94,6 +94,27 @@ def clickid_index(tmp_path_factory, clickid_slice) -> Path:
     return index_dir
 
 
+@pytest.fixture(scope="module")
+def clickid_app(clickid_index):
+    """The app over the 600-article slice of the real corpus."""
+    app = create_app({"TESTING": True, "INDEX_DIR": str(clickid_index), "ENGINE": ENGINE})
+    yield app
+    app.extensions["searchapp.engine"].close()
+
+
+@pytest.fixture
+def cclient(clickid_app):
+    return clickid_app.test_client()
+
+
+@pytest.fixture(scope="module")
+def clive(clickid_index):
+    """The engine over the 600-article slice of the real corpus."""
+    live = engine_at(clickid_index)
+    yield live
+    live.close()
+
+
 @pytest.fixture
 def app(seed_index):
     app = create_app({"TESTING": True, "INDEX_DIR": str(seed_index), "ENGINE": ENGINE})

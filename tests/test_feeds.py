@@ -14,32 +14,13 @@ import pytest
 from searchapp.search import feeds, search
 from searchapp.web import create_app
 
-from tests.conftest import engine_at, rebuild, write_jsonl
+from tests.conftest import rebuild, write_jsonl
 from tests.test_web import EVIL_BODY, EVIL_TITLE, get, query_of
 from tests.test_web_insights import as_kwargs
 
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 HOST = "http://localhost"
 PATH_SAFE = "/!$&'()*+,:;=@"  # what url_for leaves unquoted in a path
-
-
-@pytest.fixture(scope="module")
-def clickid_app(clickid_index):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(clickid_index)})
-    yield app
-    app.extensions["searchapp.engine"].close()
-
-
-@pytest.fixture
-def cclient(clickid_app):
-    return clickid_app.test_client()
-
-
-@pytest.fixture(scope="module")
-def clive(clickid_index):
-    live = engine_at(clickid_index)
-    yield live
-    live.close()
 
 
 def feed_of(client, query: dict) -> feedparser.FeedParserDict:

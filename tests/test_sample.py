@@ -13,29 +13,9 @@ from collections import Counter
 import pytest
 
 from searchapp.search import insights
-from searchapp.web import create_app
 
 from tests.conftest import engine_at, matching_ids, rebuild, write_jsonl
 from tests.test_api import check, error_of
-
-
-@pytest.fixture(scope="module")
-def clickid_app(clickid_index):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(clickid_index)})
-    yield app
-    app.extensions["searchapp.engine"].close()
-
-
-@pytest.fixture
-def cclient(clickid_app):
-    return clickid_app.test_client()
-
-
-@pytest.fixture(scope="module")
-def clive(clickid_index):
-    live = engine_at(clickid_index)
-    yield live
-    live.close()
 
 
 def ids(client, **params) -> list[str]:

@@ -17,25 +17,10 @@ from searchapp.engine.base import Engine
 from searchapp.search import search
 from searchapp.search.significant import SAMPLE, analysed, significant
 from searchapp.text.analysis import WORD_RE, stop_words
-from searchapp.web import create_app
 
-from tests.conftest import ENGINE, engine_at, matching_ids
+from tests.conftest import matching_ids
 from tests.test_api import check, documented, error_of
 from tests.test_web import get, query_of, total
-
-
-@pytest.fixture(scope="module")
-def clive(clickid_index):
-    live = engine_at(clickid_index)
-    yield live
-    live.close()
-
-
-@pytest.fixture(scope="module")
-def cclient(clickid_index):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(clickid_index), "ENGINE": ENGINE})
-    yield app.test_client()
-    app.extensions["searchapp.engine"].close()
 
 
 @pytest.fixture

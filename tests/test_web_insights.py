@@ -21,7 +21,7 @@ from searchapp.search import insights
 from searchapp.search import search
 from searchapp.web import create_app
 
-from tests.conftest import engine_at, rebuild, write_jsonl
+from tests.conftest import rebuild, write_jsonl
 from tests.test_api import check, documented, error_of
 from tests.test_web import get, parse, query_of, total
 
@@ -48,25 +48,6 @@ def count_of(label: str) -> int:
 @pytest.fixture
 def spec(client) -> dict:
     return client.get("/api/openapi.json").get_json()
-
-
-@pytest.fixture(scope="module")
-def clickid_app(clickid_index):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(clickid_index)})
-    yield app
-    app.extensions["searchapp.engine"].close()
-
-
-@pytest.fixture
-def cclient(clickid_app):
-    return clickid_app.test_client()
-
-
-@pytest.fixture(scope="module")
-def clive(clickid_index):
-    live = engine_at(clickid_index)
-    yield live
-    live.close()
 
 
 def top_actors(live, n: int, **filters) -> list[str]:
