@@ -10,7 +10,6 @@ the build's gazetteer and stemmer.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 
 from searchapp import facets
 from searchapp.facets.actors import Gazetteer
@@ -37,7 +36,8 @@ class Preparer:
 
     def prepare(self, article: Article) -> dict:
         """The document's fields: term lists for the indexed fields, the
-        original text for snippets, facet values, and what is stored."""
+        text as written (`title_text`, `body_text`) for snippets, facet
+        values, the day published (a date or None), and what is stored."""
         stem = self.stemmer.stem
         title = article.title or ""
         title_terms, title_exact = self.stemmer.index_terms(title)
@@ -45,20 +45,18 @@ class Preparer:
         self.names.update(w for w in analysis.name_mentions(article.body) if stem(w) != w)
         self.forms.update((stem(w), w) for w in set(body_exact + title_exact)
                           if w.isalpha() or not analysis.compound(w, stem))
-        published = article.published
         extraction = facets.Extraction(self.gazetteer, title, title_terms + body_terms)
         return {
             "id": article.id,
             "title": title_terms,
-            "_stored_title": title,
+            "title_text": title,
             "body": body_terms,
-            "_stored_body": article.body,
+            "body_text": article.body,
             LEAD: body_terms[:LEAD_TERMS],
             EXACT["title"]: title_exact,
             EXACT["body"]: body_exact,
             **{f.name: f.extract(article, extraction) for f in facets.FACETS},
-            "published": datetime(published.year, published.month, published.day) if published else None,
-            "dated": 1 if published else 0,
+            "published": article.published,
             "category": article.category or "",
             "url": article.url,
             "source": article.source,

@@ -53,13 +53,28 @@ def _corpus_size(paths: list[Path]) -> int:
     return sum(p.stat().st_size * (4 if p.name.endswith(".gz") else 1) for p in paths)
 
 
+def whoosh_fields(doc: dict) -> dict:
+    """The Whoosh fields of an analysed document: the text to store beside
+    the indexed terms of title and body (Whoosh's `_stored_` convention), the
+    day as a datetime, a `dated` flag that sorts undated articles last, and no
+    empty values."""
+    fields = {k: v for k, v in doc.items() if k not in ("title_text", "body_text", "published") and v is not None}
+    fields["_stored_title"] = doc["title_text"]
+    fields["_stored_body"] = doc["body_text"]
+    published = doc["published"]
+    if published:
+        fields["published"] = datetime(published.year, published.month, published.day)
+    fields["dated"] = 1 if published else 0
+    return fields
+
+
 def _add(add: Callable[..., None], docs: Iterable[dict | Skipped], report: BuildReport,
          progress: Progress | None) -> None:
     for doc in docs:
         if isinstance(doc, Skipped):
             report.skipped.append(doc)
         else:
-            add(**{k: v for k, v in doc.items() if v is not None})
+            add(**whoosh_fields(doc))
             report.indexed += 1
         if progress:
             progress(1)
@@ -123,7 +138,7 @@ def _segment_worker(build_dir: str, actor_files: list[str], stems: dict[str, str
                     skipped.append(item)
                 else:
                     doc = preparer.prepare(item)
-                    series.add_document(**{k: v for k, v in doc.items() if v is not None})
+                    series.add_document(**whoosh_fields(doc))
                     added += 1
             results.put(("batch", added, skipped))
         results.put(("done", series.finish(), (preparer.names, preparer.forms, preparer.stemmer.export())))
