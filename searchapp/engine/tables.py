@@ -139,3 +139,9 @@ class BuildTables:
                 table.setdefault(s, []).append((w, n))
             self._forms = {s: [w for w, _n in sorted(rows, key=lambda wn: -wn[1])] for s, rows in table.items()}
         return self._forms.get(stem, [])[:limit]
+
+    def written_stems(self) -> dict[str, str]:
+        """Each written form the forms table records → its stem (from the
+        table `forms` already holds, not another read of the file)."""
+        self.forms("")
+        return {word: stem for stem, words in self._forms.items() for word in words}

@@ -15,7 +15,7 @@ from searchapp.engine.base import Engine
 from searchapp.errors import QueryError
 from searchapp.search.insights import buckets_of, corpus_days, per_bucket, share
 from searchapp.search.request import Request
-from searchapp.search.service import select
+from searchapp.search.service import by_count, select
 
 MIN_QUERIES, MAX_QUERIES = 2, 4
 TOP_ACTORS = 10
@@ -57,9 +57,9 @@ def compare(engine: Engine, queries: list[dict]) -> dict:
             "counts": line,
             "shares": [share(n, total) for n, total in zip(line, corpus)],
             "outlets": [{"value": v, "count": n, "share": share(n, outlet_totals.get(v, 0))}
-                        for v, n in sorted(outlets.items(), key=lambda vn: (-vn[1], vn[0].lower()))],
+                        for v, n in by_count(outlets.items())],
             "actors": [{"value": v, "count": n}
-                       for v, n in sorted(actors.items(), key=lambda vn: (-vn[1], vn[0].lower()))[:TOP_ACTORS]],
+                       for v, n in by_count(actors.items())[:TOP_ACTORS]],
         })
     sets = [set(snap.docs(sel.rs)) for sel in sels]
     seen = Counter(d for docs in sets for d in docs)

@@ -24,9 +24,8 @@ from searchapp import facets
 from searchapp.engine import plan
 from searchapp.engine.base import Doc, Engine, Filters, Snapshot
 from searchapp.errors import QueryError
-from searchapp.search.highlight import Highlighter, Wanted
 from searchapp.search.request import Request, as_int
-from searchapp.search.service import Selected, public, select
+from searchapp.search.service import Selected, by_count, highlighter, public, select
 
 MAX_SPAN_DAYS_FOR_DAYS = 62
 MAX_SPAN_DAYS_FOR_WEEKS = 730
@@ -123,7 +122,7 @@ def timeline(engine: Engine, *, series_actors: list[str] | None = None, **filter
     outlet_counts = snap.facet_counts(sel.rs, "outlet")
     chosen = request.filters.selected.get("outlet")
     totals = dict(snap.facet_totals("outlet"))
-    for outlet, n in sorted(outlet_counts.items(), key=lambda vn: (-vn[1], vn[0].lower())):
+    for outlet, n in by_count(outlet_counts.items()):
         if chosen and outlet not in chosen:
             continue  # the outlet facet counts ignore the outlet selection; the result set does not
         line = per_bucket(snap.days(sel.rs, ("outlet", outlet))[0], interval, periods)
@@ -181,7 +180,7 @@ def _sampled(sel: Selected, n: int, seed: int) -> list[Doc]:
 
 def _rows(engine: Engine, request: Request, cap: int, sample: tuple[int, int] | None) -> Iterator[dict]:
     sel = select(engine, request)
-    no_words = Highlighter(Wanted(frozenset()), stemmer=sel.snapshot.tables.stemmer)
+    no_words = highlighter(sel.snapshot, None)
     docs = _sampled(sel, *sample) if sample else [doc for doc, _score in sel.ranked(cap)]
     for doc in docs:
         article = sel.snapshot.article(doc)

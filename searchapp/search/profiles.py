@@ -11,9 +11,8 @@ from __future__ import annotations
 from searchapp.engine.base import Engine
 from searchapp.errors import QueryError
 from searchapp.search import insights
-from searchapp.search.highlight import Highlighter, Wanted
 from searchapp.search.request import Request
-from searchapp.search.service import public, select
+from searchapp.search.service import by_count, highlighter, public, select
 
 TOP = 10
 ACTOR_SORTS = ("mentions", "name")
@@ -32,11 +31,11 @@ def actor_profile(engine: Engine, name: str, top: int = TOP) -> dict | None:
     co_actors = snap.facet_counts(sel.rs, "actor")
     co_actors.pop(name, None)
     topics = snap.facet_counts(sel.rs, "topic")
-    no_words = Highlighter(Wanted(frozenset()), stemmer=snap.tables.stemmer)
+    no_words = highlighter(snap, None)
     relevant = select(engine, Request.make(q=name, require_actor=[name]), snap)
 
     def rows(counts, limit=top):
-        return [{"value": v, "count": n} for v, n in sorted(counts.items(), key=lambda vn: (-vn[1], vn[0].lower()))][:limit]
+        return [{"value": v, "count": n} for v, n in by_count(counts.items())[:limit]]
 
     return {
         "name": name,

@@ -141,13 +141,19 @@ def search(
     }
 
 
+def by_count(pairs: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """(value, count) pairs most counted first, then by value in any case:
+    the order of every list of facet values."""
+    return sorted(pairs, key=lambda vn: (-vn[1], vn[0].lower()))
+
+
 def facet_rows(snap: Snapshot, name: str, counts: Counter[str], selected: tuple[str, ...]) -> dict:
     """A facet's values by count (the first FACET_LIMIT, plus every selected
     one), selected values the build does not know shown with 0."""
     shown_values = set(selected)
     rows = list(counts.items())
     rows += [(v, 0) for v in dict.fromkeys(selected) if v not in counts and snap.has_value(name, v)]
-    rows.sort(key=lambda vn: (-vn[1], vn[0].lower()))
+    rows = by_count(rows)
     shown = rows[:FACET_LIMIT]
     shown += [(v, n) for v, n in rows[FACET_LIMIT:] if v in shown_values]
     missing = [v for v in selected if not snap.has_value(name, v)]
@@ -216,7 +222,7 @@ def stats(engine: Engine) -> dict:
         "size_bytes": size,
         "facets": {
             name: [{"value": v, "count": n}
-                   for v, n in sorted(snap.facet_totals(name), key=lambda vn: (-vn[1], vn[0].lower()))]
+                   for v, n in by_count(snap.facet_totals(name))]
             for name in facets.names()
         },
     }

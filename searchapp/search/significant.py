@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from itertools import chain
 
 from searchapp.engine.base import Doc, Engine, Snapshot
-from searchapp.engine.tables import load_forms
 from searchapp.errors import QueryError
 from searchapp.search.highlight import wanted
 from searchapp.search.request import Request
@@ -111,7 +110,7 @@ def recorded_stemmer(snap: Snapshot) -> Stemmer:
     its guesses are only right for words the corpus writes."""
     def make() -> Stemmer:
         stemmer = Stemmer(snap.tables.gazetteer.protected_words())
-        stemmer.load({word: stem for stem, word in load_forms(snap.tables.directory)})
+        stemmer.load(snap.tables.written_stems())
         return stemmer
     return snap.once("significant_stemmer", make)
 

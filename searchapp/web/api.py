@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from functools import cache
 from importlib import resources
 from itertools import chain
 
@@ -32,12 +33,18 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def openapi_document() -> dict:
-    """The API description: openapi.json, plus what it does not yet say about
-    the facets of the registry (a filter parameter wherever `outlet` is one,
-    a property of hits, articles, export rows and facet counts)."""
+    """The API description for the registry's facets (made once per registry)."""
+    return _openapi(facets.FACETS)
+
+
+@cache
+def _openapi(registry: tuple[facets.Facet, ...]) -> dict:
+    """openapi.json, plus what it does not yet say about the facets of the
+    registry (a filter parameter wherever `outlet` is one, a property of hits,
+    articles, export rows and facet counts)."""
     doc = json.loads(resources.files("searchapp").joinpath("openapi.json").read_text("utf-8"))
     schemas = doc["components"]["schemas"]
-    for facet in facets.FACETS:
+    for facet in registry:
         value = ({"type": "array", "items": {"type": "string"}} if facet.multi_valued
                  else {"type": ["string", "null"]})
         for item in doc["paths"].values():
