@@ -32,7 +32,7 @@ index_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Index directory (env SEARCHAPP_INDEX).",
 )
-engine_option = click.option(
+_engine_name = click.option(
     "--engine",
     "engine_name",
     envvar="SEARCHAPP_ENGINE",
@@ -41,6 +41,29 @@ engine_option = click.option(
     type=click.Choice(sorted(ENGINES)),
     help="Search engine holding the index (env SEARCHAPP_ENGINE).",
 )
+
+
+def _to_environment(name: str):
+    """The OpenSearch engine (and every serving process) reads its cluster from the environment."""
+    def store(_ctx, _param, value):
+        if value:
+            os.environ[name] = value
+    return store
+
+
+def engine_option(command):
+    """--engine, and where the opensearch engine's cluster and index are."""
+    command = click.option("--opensearch-index", metavar="NAME", expose_value=False,
+                           callback=_to_environment("SEARCHAPP_OPENSEARCH_INDEX"),
+                           help="Index (alias) name on the cluster [default: searchapp] "
+                                "(env SEARCHAPP_OPENSEARCH_INDEX).")(command)
+    command = click.option("--opensearch", metavar="URL", expose_value=False,
+                           callback=_to_environment("SEARCHAPP_OPENSEARCH_URL"),
+                           help="OpenSearch cluster for --engine opensearch, e.g. http://host:9200; "
+                                "comma-separated nodes (env SEARCHAPP_OPENSEARCH_URL).")(command)
+    return _engine_name(command)
+
+
 corpus_option = click.option(
     "--corpus",
     "corpus_paths",
@@ -192,6 +215,34 @@ def stats_command(index_dir, engine_name, as_json, top):
         click.echo(f"\n{name} ({len(values)} values)")
         for row in values[:top]:
             click.echo(f"  {row['count']:>7}  {row['value']}")
+
+
+@main.command()
+@index_option
+@engine_option
+def rollback(index_dir, engine_name):
+    """Go back to the previous build (engines that keep one: opensearch)."""
+    def work(engine: Engine) -> None:
+        if not hasattr(engine, "rollback"):
+            raise click.ClickException(f"the {engine.name} engine has no rollback")
+        click.echo(f"live build is now {engine.rollback()}")
+
+    _on_index(index_dir, engine_name, work)
+
+
+@main.command()
+@click.option("--nodes", default=3, show_default=True, type=click.IntRange(1, 9))
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the nodes' data and logs [default: a temporary one, removed at exit].")
+@click.option("--heap", default="512m", show_default=True, help="Java heap of each node.")
+def devcluster(nodes, data, heap):
+    """Run a local OpenSearch cluster (Java 17 and Maven); prints its URL first."""
+    from searchapp.engine.opensearch.devcluster import run
+
+    try:
+        run(nodes, data, heap, click.echo)
+    except USER_ERRORS as exc:
+        _fail(exc)
 
 
 @main.command()

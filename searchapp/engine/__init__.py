@@ -3,7 +3,8 @@
 `base` is the boundary every engine implements; `plan` the query plan they
 translate; `document` the analysed article they index; `tables` what a build
 keeps beside its index. Each engine is one package: `whoosh` (the embedded
-default, an index directory on this machine).
+default, an index directory on this machine) and `opensearch` (an index on an
+OpenSearch cluster, past one machine).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from importlib import import_module
 from searchapp.engine.base import Engine
 from searchapp.errors import SearchappError
 
-ENGINES = {"whoosh": "searchapp.engine.whoosh.engine:WhooshEngine"}
+ENGINES = {"whoosh": "searchapp.engine.whoosh.engine:WhooshEngine",
+           "opensearch": "searchapp.engine.opensearch.engine:OpenSearchEngine"}
 DEFAULT = "whoosh"
 
 

@@ -51,6 +51,10 @@ class IndexUnreadable(IndexerError):
     incompatible version)."""
 
 
+class EngineUnavailable(SearchappError):
+    """The engine's server cannot be reached or is not answering (a 503, not a 500)."""
+
+
 class TooSlow(Exception):
     """A query ran past its deadline."""
 
@@ -211,6 +215,14 @@ class Snapshot(ABC):
     def article(self, doc: Doc) -> dict:
         """The stored article: id, title, body, outlet, published (date or
         None), url, category, the facet values, source, extra."""
+
+    def articles(self, docs: list[Doc]) -> list[dict]:
+        """Several stored articles (an engine over a network fetches them in one request)."""
+        return [self.article(d) for d in docs]
+
+    def ids(self, docs: list[Doc]) -> list[str]:
+        """The article ids of documents."""
+        return [a["id"] for a in self.articles(docs)]
 
     @property
     @abstractmethod

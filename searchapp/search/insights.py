@@ -31,6 +31,7 @@ MAX_SPAN_DAYS_FOR_DAYS = 62
 MAX_SPAN_DAYS_FOR_WEEKS = 730
 COOCCURRENCE_ACTORS = 12
 EXPORT_CAP = 10_000
+EXPORT_BATCH = 500  # articles fetched at once while an export streams
 MAX_SEED = 2**32 - 1  # a sample's seed: 0 to this, as most statistics tools take
 
 
@@ -174,7 +175,8 @@ def _sampled(sel: Selected, n: int, seed: int) -> list[Doc]:
     """`n` articles drawn uniformly from the whole result set, in id order. The
     draw is made from the ids in order, so it depends on the seed and the
     articles only, never on the order the engine stores them in."""
-    by_id = sorted((sel.snapshot.article(doc)["id"], doc) for doc in sel.snapshot.docs(sel.rs))
+    docs = sel.snapshot.docs(sel.rs)
+    by_id = sorted(zip(sel.snapshot.ids(docs), docs))
     return [doc for _id, doc in sorted(random.Random(seed).sample(by_id, min(n, len(by_id))))]
 
 
@@ -182,10 +184,10 @@ def _rows(engine: Engine, request: Request, cap: int, sample: tuple[int, int] | 
     sel = select(engine, request)
     no_words = highlighter(sel.snapshot, None)
     docs = _sampled(sel, *sample) if sample else [doc for doc, _score in sel.ranked(cap)]
-    for doc in docs:
-        article = sel.snapshot.article(doc)
-        row = {name: value if value is not None else "" for name, value in public(article, no_words).items()}
-        yield {field: row[field] for field in export_fields()}
+    for start in range(0, len(docs), EXPORT_BATCH):
+        for article in sel.snapshot.articles(docs[start:start + EXPORT_BATCH]):
+            row = {name: value if value is not None else "" for name, value in public(article, no_words).items()}
+            yield {field: row[field] for field in export_fields()}
 
 
 def export(engine: Engine, fmt: str, *, cap: int = EXPORT_CAP, sample: int | str | None = None,

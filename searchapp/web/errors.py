@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from werkzeug.exceptions import HTTPException
 
 from searchapp.errors import QueryError, message
-from searchapp.engine.base import IndexerError, IndexUnreadable
+from searchapp.engine.base import EngineUnavailable, IndexerError, IndexUnreadable
 
 LANGUAGES = ("id", "en")  # of the API's messages; the first is the default
 HTTP_HEADINGS = {400: "Permintaan tidak valid", 404: "Halaman tidak ditemukan", 405: "Metode tidak diizinkan"}
@@ -80,6 +80,12 @@ def no_index(exc: IndexerError) -> Reply:
 def unreadable_index(exc: Exception) -> Reply:
     current_app.logger.exception("index unreadable")
     return _error_page(503, "Indeks tidak dapat dibaca", "index_unavailable", "index_unreadable")
+
+
+@bp.app_errorhandler(EngineUnavailable)
+def engine_unreachable(exc: EngineUnavailable) -> Reply:
+    current_app.logger.warning("engine unreachable: %s", exc)
+    return _error_page(503, "Mesin pencari tidak dapat dihubungi", "index_unavailable", "engine_unreachable")
 
 
 @bp.app_errorhandler(HTTPException)

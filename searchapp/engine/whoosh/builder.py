@@ -8,24 +8,18 @@ through Whoosh's own writer, replacing articles by id.
 
 from __future__ import annotations
 
-import ctypes
 import json
-import multiprocessing
 import os
-import queue
 import shutil
-import signal
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from searchapp.engine import tables
+from searchapp.engine import tables, workers
 from searchapp.engine.base import BuildReport, IndexerError, Progress
 from searchapp.engine.document import Preparer
 from searchapp.engine.whoosh import builds
@@ -40,12 +34,6 @@ from searchapp.text.synonyms import Synonyms
 BATCH = 64
 PARALLEL_MIN_FILES_BYTES = 2_000_000
 SEGMENT_BYTES = 160_000_000  # postings a rebuild process holds before it writes a segment
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
 
 
 def _corpus_size(paths: list[Path]) -> int:
@@ -115,19 +103,9 @@ def _rebuild_serial(ix, build_dir: Path, items: Iterable, preparer: Preparer, re
         raise
 
 
-def _die_with_parent() -> None:
-    """A worker must not outlive a killed rebuild (it would hold the lock)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() == 1:
-        os._exit(1)
-
-
 def _segment_worker(build_dir: str, actor_files: list[str], stems: dict[str, str], jobs, results) -> None:
     """A worker process: analyse batches and write them into its own segments."""
-    _die_with_parent()
+    workers.die_with_parent()
     try:
         preparer = Preparer(actor_files, stems)
         series = SegmentSeries(builds.open_build(build_dir), SEGMENT_BYTES)
@@ -146,84 +124,31 @@ def _segment_worker(build_dir: str, actor_files: list[str], stems: dict[str, str
         results.put(("error", f"{type(exc).__name__}: {exc}", None))
 
 
-def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str], stems: dict[str, str],
+def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str], stems_in: dict[str, str],
                     procs: int, report: BuildReport, progress: Progress | None) -> dict[str, str]:
     """Like Whoosh's MpWriter with multisegment=True, but analysis happens in the
     workers too, so both the Sastrawi work and the posting writing use all cores.
     Returns the stems the workers worked out, for the next rebuild."""
     topics.load()  # built once here, inherited by the forked workers (each stemmed ~2,000 topic words)
-    ctx = multiprocessing.get_context("fork")
-    jobs, results = ctx.Queue(procs * 4), ctx.Queue()
-    workers = [ctx.Process(target=_segment_worker, args=(str(build_dir), actor_files, stems, jobs, results), daemon=True)
-               for _ in range(procs)]
-    for w in workers:
-        w.start()
     writer = ix.writer()  # holds Whoosh's write lock and commits the table of contents
-    feeder_error: list[BaseException] = []
-    stop = threading.Event()
+    segments, names, forms, stems = [], Counter(), Counter(), {}
 
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                jobs.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def on_batch(added: int, skipped: list[Skipped]) -> None:
+        report.indexed += added
+        report.skipped += skipped
+        if progress:
+            progress(added + len(skipped))
 
-    def feed():
-        try:
-            for batch in _batches(items, BATCH):
-                if not put(batch):
-                    return
-        except BaseException as exc:
-            feeder_error.append(exc)
-        finally:
-            for _ in workers:
-                put(None)
+    def on_done(done_segments: list, learned: tuple) -> None:
+        segments.extend(done_segments)
+        names.update(learned[0])
+        forms.update(learned[1])
+        stems.update(learned[2])
 
-    feeder = threading.Thread(target=feed, daemon=True)
-    feeder.start()
-    segments, done, names, forms, stems = [], 0, Counter(), Counter(), {}
-    try:
-        while done < procs:
-            try:
-                kind, value, skipped = results.get(timeout=1)
-            except queue.Empty:
-                dead = [w.exitcode for w in workers if not w.is_alive() and w.exitcode != 0]
-                if dead:
-                    raise IndexerError(f"an indexing worker process died (exit code {dead[0]})") from None
-                continue
-            if kind == "error":
-                raise IndexerError(f"indexing worker failed: {value}")
-            if kind == "done":
-                done += 1
-                segments += value
-                names.update(skipped[0])
-                forms.update(skipped[1])
-                stems.update(skipped[2])
-                continue
-            report.indexed += value
-            report.skipped += skipped
-            if progress:
-                progress(value + len(skipped))
-        feeder.join()
-        if feeder_error:
-            raise feeder_error[0]
-        _commit_segments(writer, build_dir, segments, names, forms)
-        return stems
-    except BaseException:
-        stop.set()
-        for w in workers:
-            w.kill()
-        for q in (jobs, results):  # nobody will read them: do not wait on them at exit
-            q.cancel_join_thread()
-        feeder.join()
-        writer.cancel()
-        raise
-    finally:
-        for w in workers:
-            w.join()
+    workers.run(_segment_worker, (str(build_dir), actor_files, stems_in), workers.batches(items, BATCH), procs,
+                on_batch, on_done, on_failure=writer.cancel)
+    _commit_segments(writer, build_dir, segments, names, forms)
+    return stems
 
 
 def _default_procs(files: list[Path]) -> int:

@@ -1,0 +1,205 @@
+"""The cluster side of a searchapp index: the client, the alias that names
+the live build, the build lock, and the tables each build keeps.
+
+Names, for index name N: the alias `N` points at the live build `N-b<time>`;
+each build has a vocabulary index `<build>-vocabulary` (term statistics for
+query expansion and spelling); `N-meta` holds the lock, the state (previous
+build, next article order, files given to `add`) and each build's tables (the
+files `engine/tables.py` reads, as text). Nothing lives on a web node but a
+cache of those tables, so any number of `serve` processes share one cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConflictError, ConnectionError, NotFoundError, TransportError
+
+from searchapp.engine.base import EngineUnavailable, IndexBusy, IndexerError, IndexUnreadable, NoIndex
+
+BUILD_MARK = "-b"
+STALE_LOCK_SECONDS = 120  # a lock not renewed for this long was left by a killed build
+REQUEST_TIMEOUT = 30
+
+
+def connect(url: str) -> OpenSearch:
+    """A client over every node of the URL (comma-separated URLs spread the load)."""
+    hosts = [u.strip() for u in url.split(",") if u.strip()]
+    return OpenSearch(hosts=hosts, timeout=REQUEST_TIMEOUT, max_retries=2, retry_on_timeout=True,
+                      retry_on_status=(502, 503, 504), http_compress=True)
+
+
+@contextmanager
+def reachable(url: str) -> Iterator[None]:
+    """OpenSearch's connection errors as the one error every caller shows (503, a CLI message)."""
+    try:
+        yield
+    except ConnectionError as exc:
+        raise EngineUnavailable(f"OpenSearch at {url} cannot be reached ({exc.__class__.__name__}: {exc.info or exc.error})") from None
+    except TransportError as exc:
+        if exc.status_code in (429, 502, 503, 504):
+            raise EngineUnavailable(f"OpenSearch at {url} is not answering ({exc.status_code}: {exc.error})") from None
+        raise
+
+
+class Cluster:
+    """One searchapp index name on a cluster."""
+
+    def __init__(self, client: OpenSearch, name: str):
+        self.client = client
+        self.name = name
+        self.meta = f"{name}-meta"
+
+    # --- builds -------------------------------------------------------------------
+
+    def new_build(self) -> str:
+        return f"{self.name}{BUILD_MARK}{datetime.now(timezone.utc):%Y%m%dt%H%M%S%f}-{os.getpid()}"
+
+    @staticmethod
+    def vocabulary(build: str) -> str:
+        return f"{build}-vocabulary"
+
+    def live(self) -> tuple[str, int]:
+        """(live build, its generation: how many adds it has had), one request."""
+        try:
+            mapping = self.client.indices.get_mapping(index=self.name)
+        except NotFoundError:
+            raise NoIndex(f"no index {self.name!r} on the cluster yet: run 'searchapp rebuild'") from None
+        if len(mapping) != 1:
+            raise IndexUnreadable(f"alias {self.name!r} names {len(mapping)} indexes")
+        build, body = next(iter(mapping.items()))
+        return build, int(body["mappings"].get("_meta", {}).get("generation", 0))
+
+    def exists(self) -> bool:
+        return bool(self.client.indices.exists_alias(name=self.name))
+
+    def switch(self, build: str) -> str | None:
+        """Point the alias at `build` in one atomic request; the build it left."""
+        old = self.client.indices.get_alias(name=self.name, ignore=404)
+        previous = next((i for i in old if i != "error" and i != "status"), None) if old else None
+        actions = [{"add": {"index": build, "alias": self.name}}]
+        if previous:
+            actions.insert(0, {"remove": {"index": previous, "alias": self.name}})
+        self.client.indices.update_aliases(body={"actions": actions})
+        return previous
+
+    def builds(self) -> list[str]:
+        """Every build index of this name on the cluster (not their vocabularies)."""
+        found = self.client.indices.get(index=f"{self.name}{BUILD_MARK}*", ignore=404,
+                                        params={"expand_wildcards": "all"})
+        return sorted(i for i in found if not i.endswith("-vocabulary") and i not in ("error", "status"))
+
+    def remove_builds(self, keep: set[str]) -> None:
+        """Delete builds (and their vocabularies and tables) not in `keep`:
+        those a killed rebuild left, and all but the previous build."""
+        for build in self.builds():
+            if build not in keep:
+                self.client.indices.delete(index=f"{build},{self.vocabulary(build)}", ignore=404,
+                                           params={"ignore_unavailable": "true"})
+                self.client.delete(index=self.meta, id=f"tables:{build}", ignore=404)
+
+    # --- state and tables -----------------------------------------------------------
+
+    def ensure_meta(self) -> None:
+        if not self.client.indices.exists(index=self.meta):
+            self.client.indices.create(index=self.meta, ignore=400, body={
+                "settings": {"index": {"number_of_shards": 1, "auto_expand_replicas": "0-1"}},
+                "mappings": {"dynamic": False, "properties": {}},
+            })
+
+    def state(self) -> dict:
+        try:
+            return self.client.get(index=self.meta, id="state")["_source"]
+        except NotFoundError:
+            return {}
+
+    def save_state(self, state: dict) -> None:
+        self.client.index(index=self.meta, id="state", body=state, refresh="true")
+
+    def save_tables(self, build: str, directory: Path) -> None:
+        files = {str(p.relative_to(directory)): p.read_text("utf-8")
+                 for p in sorted(directory.rglob("*")) if p.is_file() and not p.name.startswith(".")}
+        self.client.index(index=self.meta, id=f"tables:{build}", body={"files": files}, refresh="true")
+
+    def load_tables(self, build: str, directory: Path) -> Path:
+        """The build's tables as files in a local cache directory (made once per build)."""
+        target = directory / build
+        if target.is_dir():
+            return target
+        try:
+            files = self.client.get(index=self.meta, id=f"tables:{build}")["_source"]["files"]
+        except NotFoundError:
+            raise IndexUnreadable(f"build {build} has no tables in {self.meta}") from None
+        staging = directory / f".{build}.{os.getpid()}.tmp"
+        for rel, text in files.items():
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, "utf-8")
+        staging.mkdir(parents=True, exist_ok=True)
+        try:
+            staging.rename(target)
+        except OSError:  # another process made it first
+            pass
+        return target
+
+    # --- the build lock -----------------------------------------------------------------
+
+    @contextmanager
+    def locked(self) -> Iterator["Lease"]:
+        """The index's build lock, held by one rebuild or add on any machine.
+        A holder renews it; one not renewed for STALE_LOCK_SECONDS was killed."""
+        self.ensure_meta()
+        lease = Lease(self)
+        lease.take()
+        try:
+            yield lease
+        finally:
+            lease.release()
+
+
+class Lease:
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}"
+        self.renewed = 0.0
+
+    def _body(self) -> dict:
+        return {"owner": self.owner, "renewed": time.time()}
+
+    def take(self) -> None:
+        client, meta = self.cluster.client, self.cluster.meta
+        try:
+            client.create(index=meta, id="lock", body=self._body(), refresh="true")
+        except ConflictError:
+            held = client.get(index=meta, id="lock", ignore=404)
+            if not held.get("found") or time.time() - held["_source"]["renewed"] < STALE_LOCK_SECONDS:
+                raise IndexBusy(f"another rebuild or add is running on index {self.cluster.name!r}") from None
+            try:  # taken over only if nobody renewed or took it since we read it
+                client.index(index=meta, id="lock", body=self._body(), refresh="true",
+                             params={"if_seq_no": held["_seq_no"], "if_primary_term": held["_primary_term"]})
+            except ConflictError:
+                raise IndexBusy(f"another rebuild or add is running on index {self.cluster.name!r}") from None
+        self.renewed = time.monotonic()
+
+    def renew(self) -> None:
+        """Called as work goes on; writes at most every few seconds."""
+        if time.monotonic() - self.renewed > STALE_LOCK_SECONDS / 8:
+            held = self.cluster.client.get(index=self.cluster.meta, id="lock")
+            if held["_source"]["owner"] != self.owner:
+                raise IndexerError("the build lock was taken over: this build stopped")
+            self.cluster.client.index(index=self.cluster.meta, id="lock", body=self._body(),
+                                      params={"if_seq_no": held["_seq_no"], "if_primary_term": held["_primary_term"]})
+            self.renewed = time.monotonic()
+
+    def release(self) -> None:
+        held = self.cluster.client.get(index=self.cluster.meta, id="lock", ignore=404)
+        if held.get("found") and held["_source"]["owner"] == self.owner:
+            self.cluster.client.delete(index=self.cluster.meta, id="lock", refresh="true", ignore=404,
+                                       params={"if_seq_no": held["_seq_no"], "if_primary_term": held["_primary_term"]})

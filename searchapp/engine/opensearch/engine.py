@@ -1,0 +1,87 @@
+"""The OpenSearch engine: a searchapp index on a cluster, named by an alias.
+
+Web nodes hold no state: `snapshot()` asks the cluster which build is live
+(one request) and reopens when a rebuild moved the alias or an `add` bumped
+the build's generation. The build tables are cached on this machine under
+the engine's location (a directory: `--index`), as are the learned stems;
+both are only caches.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from threading import Lock
+
+from searchapp.engine.base import BuildReport, Engine, EngineUnavailable, Progress
+from searchapp.engine.opensearch import cluster as clusters
+from searchapp.engine.opensearch import indexer
+from searchapp.engine.opensearch.cluster import Cluster
+from searchapp.engine.opensearch.snapshot import OpenSearchSnapshot
+from searchapp.engine.plan import Weights
+from searchapp.engine.tables import BuildTables
+
+DEFAULT_INDEX = "searchapp"
+
+
+class OpenSearchEngine(Engine):
+    name = "opensearch"
+    search_slots = 8  # the work is the cluster's: a serving process waits on it, several searches at once
+
+    def __init__(self, location: str | os.PathLike, *, url: str | None = None, index: str | None = None,
+                 shards: int | None = None, replicas: int | None = None, weights: Weights = Weights()):
+        self.url = url or os.environ.get("SEARCHAPP_OPENSEARCH_URL") or ""
+        if not self.url:
+            raise EngineUnavailable("no OpenSearch cluster given: pass --opensearch URL "
+                                    "or set SEARCHAPP_OPENSEARCH_URL")
+        self.index = (index or os.environ.get("SEARCHAPP_OPENSEARCH_INDEX") or DEFAULT_INDEX).lower()
+        self.shards = shards or int(os.environ.get("SEARCHAPP_OPENSEARCH_SHARDS") or 3)
+        self.replicas = replicas if replicas is not None else int(os.environ.get("SEARCHAPP_OPENSEARCH_REPLICAS") or 1)
+        self.cache = Path(location) / "opensearch" / self.index
+        self.weights = weights
+        self.client = clusters.connect(self.url)
+        self.cluster = Cluster(self.client, self.index)
+        self._snapshot: OpenSearchSnapshot | None = None
+        self._swap = Lock()
+
+    @property
+    def location(self) -> str:
+        return f"{self.url} (index {self.index})"
+
+    def rebuild(self, corpus_paths: Iterable[str | os.PathLike], *, actor_files: Iterable[str | os.PathLike] = (),
+                synonym_files: Iterable[str | os.PathLike] = (), procs: int | None = None,
+                progress: Progress | None = None, strict: bool = False) -> BuildReport:
+        return indexer.rebuild(self.url, self.index, self.cache, corpus_paths, actor_files=actor_files,
+                               synonym_files=synonym_files, procs=procs, progress=progress, strict=strict,
+                               shards=self.shards, replicas=self.replicas, weights=self.weights)
+
+    def add(self, paths: Iterable[str | os.PathLike], *, progress: Progress | None = None) -> BuildReport:
+        return indexer.add(self.url, self.index, self.cache, paths, progress=progress)
+
+    def rollback(self) -> str:
+        """Move the alias back to the previous build; the build it left becomes the previous one."""
+        with clusters.reachable(self.url), self.cluster.locked():
+            return indexer.rollback(self.cluster)
+
+    def exists(self) -> bool:
+        with clusters.reachable(self.url):
+            return self.cluster.exists()
+
+    def snapshot(self) -> OpenSearchSnapshot:
+        with clusters.reachable(self.url):
+            key = self.cluster.live()
+            snap = self._snapshot
+            if snap is not None and snap.key == key:
+                return snap
+            with self._swap:
+                snap = self._snapshot
+                if snap is None or snap.key != key:
+                    tables = BuildTables.load(self.cluster.load_tables(key[0], self.cache / "tables"))
+                    snap = self._snapshot = OpenSearchSnapshot(self.client, self.url, self.cluster, key, tables)
+        return snap
+
+    def close(self) -> None:
+        with self._swap:
+            self._snapshot = None
+        self.client.close()

@@ -1,0 +1,334 @@
+"""Writing OpenSearch builds: analysis on every core feeding the bulk API.
+
+A rebuild writes a new build index (and its vocabulary), checks its count,
+then moves the alias in one atomic request; a rebuild killed at any point
+leaves the alias on the old build, and the next one deletes what it left.
+The previous build is kept for `rollback`. `add` upserts articles by id into
+the live build and keeps its vocabulary and tables in step.
+
+Worker processes analyse batches with the build's `Preparer` and send them
+to the bulk API themselves; the bounded job queue is the back-pressure, and
+a bulk refused with 429 is retried with back-off, then fails the build with
+a clear error. Several machines can load one new build at once: each runs
+`load_slice` on a disjoint part of the input files (see the README).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from opensearchpy import helpers
+
+from searchapp.engine import tables, workers
+from searchapp.engine.base import BuildReport, IndexerError, Progress
+from searchapp.engine.document import Preparer
+from searchapp.engine.opensearch import cluster as clusters
+from searchapp.engine.opensearch.cluster import Cluster
+from searchapp.engine.opensearch.mapping import (VOCABULARY, doc_id, index_body, source,
+                                                 vocabulary_id)
+from searchapp.engine.plan import Weights
+from searchapp.facets import topics
+from searchapp.facets.actors import Gazetteer
+from searchapp.ingest import corpus
+from searchapp.ingest.corpus import Article, Skipped
+from searchapp.text.synonyms import Synonyms
+
+BATCH = 200  # articles per job and per bulk request
+BULK_RETRIES = 6  # a 429 is retried with back-off (1, 2, 4 … s) this many times
+VOCABULARY_FIELDS = ("title", "body", "title_exact", "body_exact")  # what expansion and spelling ask about
+
+
+class Loader:
+    """Analyses articles and bulk-loads them into one build, counting its
+    vocabulary (per field: documents and occurrences of each term)."""
+
+    def __init__(self, url: str, build: str, actor_files: list[str], stems: dict[str, str]):
+        self.client = clusters.connect(url)
+        self.url = url
+        self.build = build
+        self.preparer = Preparer(actor_files, stems)
+        self.df: Counter[tuple[str, str]] = Counter()
+        self.cf: Counter[tuple[str, str]] = Counter()
+
+    def count(self, doc: dict, sign: int = 1) -> None:
+        for name in VOCABULARY_FIELDS:
+            terms = doc[name]
+            if sign > 0:
+                self.cf.update((name, t) for t in terms)
+                self.df.update((name, t) for t in set(terms))
+            else:
+                self.cf.subtract((name, t) for t in terms)
+                self.df.subtract((name, t) for t in set(terms))
+
+    def load(self, batch: list[tuple[int, Article | Skipped]]) -> tuple[int, list[Skipped]]:
+        """Analyse and bulk-index one batch of (order, article)."""
+        actions, skipped = [], []
+        for order, item in batch:
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                continue
+            doc = self.preparer.prepare(item)
+            self.count(doc)
+            actions.append({"_index": self.build, "_id": doc_id(doc["id"]), "_source": source(doc, order)})
+        bulk(self.client, self.url, actions)
+        return len(actions), skipped
+
+
+def bulk(client, url: str, actions: list[dict]) -> None:
+    """Send actions with the bulk API; 429s are retried, then a clear error."""
+    if not actions:
+        return
+    with clusters.reachable(url):
+        try:
+            helpers.bulk(client, actions, chunk_size=BATCH, max_chunk_bytes=50_000_000, max_retries=BULK_RETRIES,
+                         initial_backoff=1, max_backoff=30, request_timeout=120)
+        except helpers.BulkIndexError as exc:
+            first = exc.errors[0] if exc.errors else {}
+            status = next(iter(first.values()), {}).get("status") if first else None
+            if status == 429:
+                raise IndexerError(f"the cluster kept refusing bulk requests (429 Too Many Requests) after "
+                                   f"{BULK_RETRIES} retries: give it more heap or nodes, or index with fewer "
+                                   f"--procs") from None
+            raise IndexerError(f"{len(exc.errors)} articles were refused by the cluster, e.g. {first}") from None
+
+
+def _worker(url: str, build: str, actor_files: list[str], stems: dict[str, str], jobs, results) -> None:
+    """A worker process: analyse and load batches until told to stop."""
+    workers.die_with_parent()
+    try:
+        loader = Loader(url, build, actor_files, stems)
+        while (batch := jobs.get()) is not None:
+            results.put(("batch", *loader.load(batch)))
+        results.put(("done", (loader.df, loader.cf, loader.preparer.names, loader.preparer.forms),
+                     loader.preparer.stemmer.export()))
+    except BaseException as exc:  # reported to the parent, which fails the build
+        results.put(("error", f"{type(exc).__name__}: {exc}", None))
+
+
+def _corpus_items(paths: list[Path]) -> Iterator[Article | Skipped]:
+    return corpus.unique_ids(item for f in paths for item in corpus.read_file(f))
+
+
+def _default_procs(files: list[Path]) -> int:
+    size = sum(p.stat().st_size * (4 if p.name.endswith(".gz") else 1) for p in files)
+    return 1 if size < 2_000_000 else max(1, min(os.cpu_count() or 1, 4))
+
+
+class Counts:
+    """What the loaders of one build learned: vocabulary, names, forms, stems."""
+
+    def __init__(self):
+        self.df: Counter[tuple[str, str]] = Counter()
+        self.cf: Counter[tuple[str, str]] = Counter()
+        self.names: Counter[str] = Counter()
+        self.forms: Counter[tuple[str, str]] = Counter()
+        self.stems: dict[str, str] = {}
+
+    def merge(self, df, cf, names, forms, stems) -> None:
+        self.df.update(df)
+        self.cf.update(cf)
+        self.names.update(names)
+        self.forms.update(forms)
+        self.stems.update(stems)
+
+
+def load(url: str, build: str, items: Iterable[Article | Skipped], actor_files: list[str], stems: dict[str, str],
+         procs: int, report: BuildReport, progress: Progress | None, first_order: int = 0,
+         renew=lambda: None) -> Counts:
+    """Analyse and bulk-load articles into a build, on `procs` processes."""
+    counts = Counts()
+    numbered = workers.batches(enumerate(items, first_order), BATCH)
+
+    def on_batch(added: int, skipped: list[Skipped]) -> None:
+        report.indexed += added
+        report.skipped += skipped
+        renew()
+        if progress:
+            progress(added + len(skipped))
+
+    if procs > 1:
+        topics.load()  # built once here, inherited by the forked workers
+        workers.run(_worker, (url, build, actor_files, stems), numbered, procs, on_batch,
+                    lambda learned, new_stems: counts.merge(*learned, new_stems))
+    else:
+        loader = Loader(url, build, actor_files, stems)
+        for batch in numbered:
+            on_batch(*loader.load(batch))
+        counts.merge(loader.df, loader.cf, loader.preparer.names, loader.preparer.forms,
+                     loader.preparer.stemmer.export())
+    return counts
+
+
+def _vocabulary_actions(index: str, df: Counter, cf: Counter) -> Iterator[dict]:
+    for (field, term), n in df.items():
+        if n > 0:
+            yield {"_index": index, "_id": vocabulary_id(field, term),
+                   "_source": {"field": field, "term": term, "df": n, "cf": cf[field, term]}}
+        else:
+            yield {"_op_type": "delete", "_index": index, "_id": vocabulary_id(field, term)}
+
+
+def _ready(client, url: str, index: str, replicas: int) -> None:
+    """Refresh on, replicas on, and wait until every copy is allocated."""
+    with clusters.reachable(url):
+        client.indices.put_settings(index=index, body={"index": {"refresh_interval": "1s",
+                                                                 "number_of_replicas": replicas}})
+        client.indices.refresh(index=index)
+        health = client.cluster.health(index=index, request_timeout=130, params={
+            "wait_for_status": "green" if replicas else "yellow", "wait_for_no_initializing_shards": "true",
+            "timeout": "120s"})
+        if health.get("timed_out"):
+            raise IndexerError(f"the cluster did not allocate every copy of {index} in 120 s "
+                               f"(status {health.get('status')}): are there {replicas + 1} data nodes?")
+
+
+def rebuild(url: str, name: str, cache: Path, corpus_paths: Iterable[str | os.PathLike], *,
+            actor_files: Iterable[str | os.PathLike] = (), synonym_files: Iterable[str | os.PathLike] = (),
+            procs: int | None = None, progress: Progress | None = None, strict: bool = False,
+            shards: int = 3, replicas: int = 1, weights: Weights = Weights()) -> BuildReport:
+    """Load the corpus into a new build and move the alias to it atomically.
+    Files earlier given to `add` are loaded again (a missing one is reported)."""
+    start = time.perf_counter()
+    client = clusters.connect(url)
+    cl = Cluster(client, name)
+    paths = [Path(p) for p in corpus_paths]
+    report = BuildReport()
+    with clusters.reachable(url), cl.locked() as lease:
+        state = cl.state()
+        live = cl.live()[0] if cl.exists() else None
+        cl.remove_builds({b for b in (live, state.get("previous")) if b})
+        added = [Path(p) for p in state.get("added", [])]
+        files = list(corpus.corpus_files(paths))
+        report.skipped += [Skipped(str(p), "file given to 'add' no longer exists") for p in added if not p.exists()]
+        files += [p for p in added if p.exists() and p not in files]
+        build = cl.new_build()
+        staging = Path(tempfile.mkdtemp(prefix=".build-", dir=_made(cache)))
+        try:
+            stored = tables.store_files(staging, tables.ACTORS_DIR, actor_files, "actor gazetteer")
+            Gazetteer.load(stored)  # a bad user file fails here, before any work
+            Synonyms.load(tables.store_files(staging, tables.SYNONYMS_DIR, synonym_files, "synonym file"))
+            client.indices.create(index=build, body=index_body(shards, replicas, weights))
+            client.indices.create(index=Cluster.vocabulary(build), body=VOCABULARY)
+            stems = tables.load_stems(cache)
+            counts = load(url, build, _corpus_items(files), [str(p) for p in stored], stems,
+                          procs or _default_procs(files), report, progress, renew=lease.renew)
+            if report.indexed == 0:
+                raise IndexerError(f"no readable articles in {', '.join(map(str, paths))}")
+            if strict and report.skipped:
+                raise IndexerError(f"--strict: {len(report.skipped)} skipped, e.g. {report.skipped[0].source}: "
+                                   f"{report.skipped[0].reason}")
+            bulk(client, url, list(_vocabulary_actions(Cluster.vocabulary(build), counts.df, counts.cf)))
+            tables.write_names(staging, counts.names, counts.forms)
+            cl.save_tables(build, staging)
+            _ready(client, url, Cluster.vocabulary(build), replicas)
+            _ready(client, url, build, replicas)
+            report.documents = int(client.count(index=build)["count"])
+            if report.documents != report.indexed:
+                raise IndexerError(f"check failed: build holds {report.documents} documents, "
+                                   f"expected {report.indexed}")
+            lease.renew()
+            previous = cl.switch(build)
+            cl.save_state({**state, "previous": previous, "next_order": report.indexed})
+            tables.save_stems(cache, {**stems, **counts.stems})
+        except BaseException:
+            with clusters.reachable(url):
+                cl.remove_builds({b for b in (live, state.get("previous")) if b})
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        cl.remove_builds({build, *([previous] if previous else [])})
+    report.build = build
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _made(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _old_documents(client, build: str, ids: list[str]) -> list[Article]:
+    """The stored articles `add` is about to replace, to take their words out of the vocabulary."""
+    found = client.mget(index=build, body={"ids": [doc_id(i) for i in ids]}, params={"_source": ",".join(
+        ["id", "title_text", "body_text"])})
+    return [Article(id=d["_source"]["id"], body=d["_source"].get("body_text") or "",
+                    title=d["_source"].get("title_text")) for d in found["docs"] if d.get("found")]
+
+
+def add(url: str, name: str, cache: Path, paths: Iterable[str | os.PathLike], *,
+        progress: Progress | None = None) -> BuildReport:
+    """Upsert articles by id into the live build; its vocabulary and tables follow."""
+    start = time.perf_counter()
+    client = clusters.connect(url)
+    cl = Cluster(client, name)
+    paths = [Path(p).resolve() for p in paths]
+    with clusters.reachable(url), cl.locked() as lease:
+        build, generation = cl.live()
+        report = BuildReport(build=build)
+        state = cl.state()
+        directory = cl.load_tables(build, _made(cache / "tables"))
+        actor_files = tables.actor_files(directory)
+        stems = tables.load_stems(cache)
+        items = list(_corpus_items(list(corpus.corpus_files(paths))))
+        articles = [i for i in items if isinstance(i, Article)]
+        removed = Loader(url, build, actor_files, stems)  # the replaced articles' words, counted out
+        for batch in workers.batches([a.id for a in articles], 500):
+            for old in _old_documents(client, build, batch):
+                removed.count(removed.preparer.prepare(old))
+        order = int(state.get("next_order", client.count(index=build)["count"]))
+        counts = load(url, build, items, actor_files, stems, 1, report, progress, first_order=order,
+                      renew=lease.renew)
+        df, cf = counts.df, counts.cf
+        df.subtract(removed.df)
+        cf.subtract(removed.cf)
+        vocabulary = Cluster.vocabulary(build)
+        changed = [k for k in df if df[k] or cf[k]]
+        current = _vocabulary_counts(client, vocabulary, changed)
+        for key in changed:
+            before = current.get(key, (0, 0))
+            df[key] += before[0]
+            cf[key] += before[1]
+        bulk(client, url, list(_vocabulary_actions(vocabulary, Counter({k: df[k] for k in changed}), cf)))
+        staging = Path(tempfile.mkdtemp(prefix=".add-", dir=cache))
+        try:
+            shutil.copytree(directory, staging, dirs_exist_ok=True)
+            tables.write_names(staging, counts.names, counts.forms)
+            cl.save_tables(build, staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        client.indices.refresh(index=f"{build},{vocabulary}")
+        client.indices.put_mapping(index=build, body={"_meta": {"generation": generation + 1}})
+        tables.save_stems(cache, {**stems, **counts.stems})
+        known = state.get("added", [])
+        known += [str(p) for p in paths if str(p) not in known]
+        cl.save_state({**state, "added": known, "next_order": order + report.indexed})
+        report.documents = int(client.count(index=build)["count"])
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _vocabulary_counts(client, index: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
+    out = {}
+    for batch in workers.batches(keys, 1000):
+        found = client.mget(index=index, body={"ids": [vocabulary_id(*k) for k in batch]})
+        for key, d in zip(batch, found["docs"]):
+            if d.get("found"):
+                out[key] = (d["_source"]["df"], d["_source"]["cf"])
+    return out
+
+
+def rollback(cl: Cluster) -> str:
+    """Point the alias at the previous build (kept by the last rebuild)."""
+    state = cl.state()
+    previous = state.get("previous")
+    if not previous or previous not in cl.builds():
+        raise IndexerError(f"index {cl.name!r} has no previous build to go back to")
+    left = cl.switch(previous)
+    cl.save_state({**state, "previous": left})
+    return previous
