@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import importlib.util
 import json
 import os
 from collections.abc import Iterator
@@ -21,12 +23,115 @@ from searchapp.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "corpus"
-ENGINE = os.environ.get("SEARCHAPP_TEST_ENGINE", "whoosh")  # the suite runs against every engine
+DEFAULT_ENGINE = os.environ.get("SEARCHAPP_TEST_ENGINE", "whoosh")
+UNDER_TEST = {"engine": DEFAULT_ENGINE}  # set per test by the `engine_name` fixture
+OPENSEARCH_CREATED: set[str] = set()  # index names made on the test cluster
 
 
-def engine_at(index_dir, **options):
+def pytest_configure(config):
+    config.addinivalue_line("markers", "engines: engine-neutral tests, run against every engine")
+    config.addinivalue_line("markers", "engine_only(name): in an engine-neutral module, a test of one engine's own way")
+
+
+def _opensearch_param():
+    if importlib.util.find_spec("opensearchpy") is None:
+        return pytest.param("opensearch", marks=pytest.mark.skip(reason="opensearch-py not installed"))
+    if os.environ.get("SEARCHAPP_OPENSEARCH_URL"):
+        return "opensearch"
+    from searchapp.engine.opensearch.devcluster import unavailable
+
+    reason = unavailable()
+    if reason:
+        return pytest.param("opensearch", marks=pytest.mark.skip(reason=f"no OpenSearch test cluster: {reason}"))
+    return "opensearch"
+
+
+def pytest_generate_tests(metafunc):
+    """Engine-neutral modules (pytestmark = pytest.mark.engines) run once per engine."""
+    if "engine_name" in metafunc.fixturenames and metafunc.definition.get_closest_marker("engines"):
+        only = metafunc.definition.get_closest_marker("engine_only")
+        engines = [only.args[0]] if only else ["whoosh", _opensearch_param()]
+        metafunc.parametrize("engine_name", engines, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def opensearch_cluster(tmp_path_factory):
+    """A 3-node OpenSearch cluster from Maven Central artifacts (or the one
+    SEARCHAPP_OPENSEARCH_URL names), its URL in the environment."""
+    if os.environ.get("SEARCHAPP_OPENSEARCH_URL"):
+        yield os.environ["SEARCHAPP_OPENSEARCH_URL"]
+        return
+    from searchapp.engine.opensearch.devcluster import DevCluster
+
+    with DevCluster(nodes=3, workdir=tmp_path_factory.mktemp("opensearch")) as cluster:
+        os.environ["SEARCHAPP_OPENSEARCH_URL"] = cluster.url
+        try:
+            yield cluster
+        finally:
+            del os.environ["SEARCHAPP_OPENSEARCH_URL"]
+
+
+@pytest.fixture(scope="session")
+def engine_name(request):
+    """The engine the test runs against (the cluster started when it is opensearch)."""
+    name = UNDER_TEST["engine"] = getattr(request, "param", DEFAULT_ENGINE)
+    if name == "opensearch":
+        request.getfixturevalue("opensearch_cluster")
+        os.environ.setdefault("SEARCHAPP_OPENSEARCH_SHARDS", "1")  # fast per-test indexes; the
+        os.environ.setdefault("SEARCHAPP_OPENSEARCH_REPLICAS", "0")  # cluster tests ask for 3 and 1
+    return name
+
+
+@pytest.fixture(autouse=True)
+def _engine_under_test(engine_name):
+    """Runs after the session and module fixtures (which must ask for
+    `engine_name`); drops the cluster indexes the test itself made."""
+    UNDER_TEST["engine"] = engine_name
+    before = set(OPENSEARCH_CREATED)
+    yield
+    if engine_name == "opensearch":
+        _drop_opensearch_indexes(OPENSEARCH_CREATED - before)
+        OPENSEARCH_CREATED.intersection_update(before)
+
+
+def _drop_opensearch_indexes(names) -> None:
+    if not names:
+        return
+    from opensearchpy import OpenSearch
+
+    client = OpenSearch(os.environ["SEARCHAPP_OPENSEARCH_URL"])
+    for name in names:
+        client.indices.delete(index=f"{name}-*", ignore=404, params={"expand_wildcards": "all"})
+    client.close()
+
+
+def engine_options(index_dir, engine: str | None = None) -> dict:
+    """What the engine under test needs besides the location: for opensearch,
+    an index name of the location's own."""
+    if (engine or UNDER_TEST["engine"]) != "opensearch":
+        return {}
+    name = "t-" + hashlib.sha1(str(Path(index_dir).resolve()).encode()).hexdigest()[:16]
+    OPENSEARCH_CREATED.add(name)
+    return {"index": name}
+
+
+def engine_at(index_dir, engine: str | None = None, **options):
     """The engine under test on an index location."""
-    return open_engine(index_dir, ENGINE, **options)
+    name = engine or UNDER_TEST["engine"]
+    return open_engine(index_dir, name, **{**engine_options(index_dir, name), **options})
+
+
+def cli_index(index_dir, engine: str | None = None) -> list[str]:
+    """The CLI options naming the index under test."""
+    name = engine or UNDER_TEST["engine"]
+    options = engine_options(index_dir, name)
+    return ["--index", str(index_dir), "--engine", name, *(["--opensearch-index", options["index"]] if options else [])]
+
+
+def app_config(index_dir, engine: str | None = None) -> dict:
+    name = engine or UNDER_TEST["engine"]
+    return {"TESTING": True, "INDEX_DIR": str(index_dir), "ENGINE": name,
+            "ENGINE_OPTIONS": engine_options(index_dir, name)}
 
 
 def _with_engine(index_dir, work):
@@ -37,8 +142,12 @@ def _with_engine(index_dir, work):
         engine.close()
 
 
-def rebuild(corpus_paths, index_dir, **kwargs):
-    return _with_engine(index_dir, lambda engine: engine.rebuild(corpus_paths, **kwargs))
+def rebuild(corpus_paths, index_dir, engine: str | None = None, **kwargs):
+    built = engine_at(index_dir, engine)
+    try:
+        return built.rebuild(corpus_paths, **kwargs)
+    finally:
+        built.close()
 
 
 def matching_ids(engine, q: str) -> set[str]:
@@ -88,16 +197,16 @@ def clickid_records() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def clickid_index(tmp_path_factory, clickid_slice) -> Path:
+def clickid_index(tmp_path_factory, clickid_slice, engine_name) -> Path:
     index_dir = tmp_path_factory.mktemp("clickid-index")
-    rebuild([clickid_slice], index_dir)
+    rebuild([clickid_slice], index_dir, engine=engine_name)
     return index_dir
 
 
 @pytest.fixture(scope="module")
-def clickid_app(clickid_index):
+def clickid_app(clickid_index, engine_name):
     """The app over the 600-article slice of the real corpus."""
-    app = create_app({"TESTING": True, "INDEX_DIR": str(clickid_index), "ENGINE": ENGINE})
+    app = create_app(app_config(clickid_index, engine_name))
     yield app
     app.extensions["searchapp.engine"].close()
 
@@ -108,16 +217,16 @@ def cclient(clickid_app):
 
 
 @pytest.fixture(scope="module")
-def clive(clickid_index):
+def clive(clickid_index, engine_name):
     """The engine over the 600-article slice of the real corpus."""
-    live = engine_at(clickid_index)
+    live = engine_at(clickid_index, engine_name)
     yield live
     live.close()
 
 
 @pytest.fixture
 def app(seed_index):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(seed_index), "ENGINE": ENGINE})
+    app = create_app(app_config(seed_index))
     yield app
     app.extensions["searchapp.engine"].close()
 
@@ -128,7 +237,7 @@ def app_factory():
     made = []
 
     def make(index_dir):
-        app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "ENGINE": ENGINE})
+        app = create_app(app_config(index_dir))
         made.append(app)
         return app
 

@@ -9,6 +9,10 @@ from openapi_spec_validator import validate as validate_spec
 from searchapp.search import search
 from searchapp.web import create_app
 
+from tests.conftest import app_config
+
+pytestmark = pytest.mark.engines
+
 
 @pytest.fixture
 def spec(client) -> dict:
@@ -162,7 +166,7 @@ def test_unknown_article_route_and_method(client):
 
 
 def test_no_index_is_a_503_error(tmp_path, spec):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "missing")})
+    app = create_app(app_config(tmp_path / "missing"))
     client = app.test_client()
     try:
         for url in ("/api/search?q=taliban", "/api/articles/x"):

@@ -16,7 +16,7 @@ from searchapp.search import search
 from searchapp.search.insights import export
 from searchapp.web import create_app
 
-from tests.conftest import ENGINE, engine_at, rebuild
+from tests.conftest import app_config, cli_index, engine_at, rebuild
 from tests.test_api import check
 
 SECTION = Facet(
@@ -27,6 +27,8 @@ SECTION = Facet(
     multi_valued=False,
     sidebar=4,
 )
+
+pytestmark = pytest.mark.engines
 
 
 @pytest.fixture
@@ -64,7 +66,7 @@ def test_a_toy_facet_is_indexed_filtered_and_counted(toy):
 def test_a_toy_facet_reaches_the_api_the_page_and_the_cli(toy, runner, monkeypatch):
     _engine, records, index_dir = toy
     value, count = truth(records).most_common(1)[0]
-    app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "ENGINE": ENGINE})
+    app = create_app(app_config(index_dir))
     try:
         client = app.test_client()
         spec = client.get("/api/openapi.json").get_json()
@@ -80,7 +82,7 @@ def test_a_toy_facet_reaches_the_api_the_page_and_the_cli(toy, runner, monkeypat
 
     try:
         main = importlib.reload(cli).main  # its options are made from the registry when the module loads
-        out = runner.invoke(main, ["search", "--index", str(index_dir), "--rubrik", value, "--json"])
+        out = runner.invoke(main, ["search", *cli_index(index_dir), "--rubrik", value, "--json"])
         assert out.exit_code == 0, out.output
         assert json.loads(out.output)["total"] == count
     finally:

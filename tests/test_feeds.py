@@ -14,13 +14,15 @@ import pytest
 from searchapp.search import feeds, search
 from searchapp.web import create_app
 
-from tests.conftest import rebuild, write_jsonl
+from tests.conftest import app_config, rebuild, write_jsonl
 from tests.test_web import EVIL_BODY, EVIL_TITLE, get, query_of
 from tests.test_web_insights import as_kwargs
 
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 HOST = "http://localhost"
 PATH_SAFE = "/!$&'()*+,:;=@"  # what url_for leaves unquoted in a path
+
+pytestmark = pytest.mark.engines
 
 
 def feed_of(client, query: dict) -> feedparser.FeedParserDict:
@@ -126,7 +128,7 @@ def odd_client(tmp_path):
         {"id": "undated", "title": "Serangan tanpa tanggal", "body": "Serangan Taliban tanpa tanggal terbit."},
     ])
     rebuild([corpus], tmp_path / "index", procs=1)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")})
+    app = create_app(app_config(tmp_path / "index"))
     yield app.test_client()
     app.extensions["searchapp.engine"].close()
 

@@ -15,6 +15,8 @@ QUERY = st.lists(st.one_of(SYNTAX, st.text(max_size=12), st.sampled_from(["Talib
 PARAM = st.one_of(st.none(), st.text(max_size=12), st.integers(-5, 20000).map(str))
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
+pytestmark = pytest.mark.engines
+
 
 @FUZZ
 @given(q=QUERY, page=PARAM, per_page=PARAM, sort=PARAM, date_from=PARAM, outlet=st.lists(st.text(max_size=10), max_size=3))

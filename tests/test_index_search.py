@@ -11,6 +11,8 @@ from searchapp.search import get_article, mark, search, stats
 
 from tests.conftest import engine_at, rebuild, write_jsonl
 
+pytestmark = pytest.mark.engines
+
 
 def ids(result):
     return [h["id"] for h in result["hits"]]

@@ -15,9 +15,11 @@ from searchapp.errors import QueryError
 from searchapp.search import search
 from tests.conftest import engine_at
 
+pytestmark = pytest.mark.engines
+
 
 @pytest.fixture(scope="module")
-def clickid_live(clickid_index):
+def clickid_live(clickid_index, engine_name):
     live = engine_at(clickid_index)
     yield live
     live.close()

@@ -13,6 +13,8 @@ from searchapp.cli import main
 from searchapp.errors import QueryError, SearchappError, catalogue, message
 from searchapp.web import create_app, engine
 
+from tests.conftest import app_config, cli_index
+
 from tests.test_api import error_of
 from tests.test_web import parse
 
@@ -37,6 +39,8 @@ SAMPLES = {
 # Words that give an English sentence away; none may be in an Indonesian message.
 ENGLISH_WORDS = {"the", "must", "not", "is", "are", "be", "was", "should", "could", "only", "query", "please",
                  "between", "after", "before", "use", "fewer", "shorten", "simplify", "no", "with", "and", "or"}
+
+pytestmark = pytest.mark.engines
 
 
 def placeholders(template: str) -> set[str]:
@@ -219,7 +223,7 @@ def test_unknown_routes_and_methods(client):
 
 
 def test_no_index_in_both_languages(tmp_path):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "missing")})
+    app = create_app(app_config(tmp_path / "missing"))
     client = app.test_client()
     try:
         page = parse(client.get("/?q=taliban").data)
@@ -255,7 +259,7 @@ def test_internal_error_in_both_languages(client, monkeypatch):
     (["Taliban", "--page", "0"], "page must be between 1 and 10000, not 0"),
 ])
 def test_cli_errors_are_one_english_line(runner, seed_index, args, words):
-    result = runner.invoke(main, ["search", "--index", str(seed_index), *args])
+    result = runner.invoke(main, ["search", *cli_index(seed_index), *args])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [f"Error: {result.output.strip().removeprefix('Error: ')}"]
     assert words in result.output and "Traceback" not in result.output

@@ -25,6 +25,8 @@ from tests.conftest import SEEDS, engine_at, indexed, matching_ids, rebuild, wri
 
 PER_FORM = 4
 
+pytestmark = pytest.mark.engines
+
 
 def uses(form: str):
     """A regex: the written form as a whole word, either apostrophe, any case;
@@ -58,7 +60,7 @@ SHAPES = [
 
 
 @pytest.fixture(scope="module")
-def shapes(clickid_records, tmp_path_factory):
+def shapes(clickid_records, tmp_path_factory, engine_name):
     """An index of real articles using each form, plus its distractors."""
     chosen: dict[str, dict] = {}
     for _q, form, distractors in SHAPES:
@@ -205,7 +207,7 @@ def test_costly_or_unsearchable_queries_are_refused_with_a_code(q, code):
 
 
 @pytest.fixture(scope="module")
-def sample(clickid_records, tmp_path_factory):
+def sample(clickid_records, tmp_path_factory, engine_name):
     """The seeds and a seeded sample of the 2019 corpus, indexed together."""
     path = tmp_path_factory.mktemp("spans")
     picked = random.Random(12).sample(clickid_records, 300)

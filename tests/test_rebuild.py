@@ -17,11 +17,14 @@ from tests.conftest import ROOT, SEEDS, add, copy_seeds, engine_at, rebuild, wri
 from searchapp.engine.base import IndexBusy, IndexerError, NoIndex
 from searchapp.engine.whoosh import builds
 
+pytestmark = pytest.mark.engines
+
 
 def build_names(index_dir):
     return sorted(p.name for p in index_dir.iterdir() if p.name.startswith(builds.BUILD_PREFIX))
 
 
+@pytest.mark.engine_only("whoosh")  # the OpenSearch way: tests/test_opensearch_engine.py
 def test_switch_keeps_previous_and_removes_older(tmp_path):
     index_dir = tmp_path / "index"
     names = [rebuild([SEEDS], index_dir, procs=1).build for _ in range(3)]
@@ -44,6 +47,7 @@ def test_broken_file_reported_rest_indexed(tmp_path):
         rebuild([corpus], tmp_path / "index", procs=1, strict=True)
 
 
+@pytest.mark.engine_only("whoosh")  # the OpenSearch way: tests/test_opensearch_engine.py
 def test_failed_rebuild_leaves_live_index(tmp_path, monkeypatch):
     index_dir = tmp_path / "index"
     rebuild([SEEDS], index_dir, procs=1)
@@ -67,6 +71,7 @@ def test_empty_corpus_is_refused(tmp_path):
         rebuild([tmp_path / "empty"], tmp_path / "index")
 
 
+@pytest.mark.engine_only("whoosh")  # the OpenSearch way: tests/test_opensearch_engine.py
 def test_second_concurrent_rebuild_is_refused(tmp_path):
     index_dir = tmp_path / "index"
     with builds.locked(index_dir):
@@ -79,6 +84,7 @@ def _big_corpus(tmp_path, n=4000):
     return write_jsonl(tmp_path / "big.jsonl", [{"id": f"n{i}", "title": f"Berita {i}", "body": body} for i in range(n)])
 
 
+@pytest.mark.engine_only("whoosh")
 @pytest.mark.parametrize("delay", [0.3, 1.0, 2.0])
 def test_sigkill_mid_rebuild_leaves_old_index_searchable(tmp_path, delay):
     index_dir = tmp_path / "index"
@@ -142,6 +148,7 @@ def test_parallel_rebuild_matches_serial(tmp_path, clickid_slice):
     b.close()
 
 
+@pytest.mark.engine_only("whoosh")  # the stems file of an index directory
 def test_stem_cache_is_kept_for_the_next_rebuild(tmp_path):
     from searchapp.text import analysis
 

@@ -18,9 +18,11 @@ from searchapp.search.request import Request
 from searchapp.search.service import select
 from searchapp.web import create_app
 
-from tests.conftest import ENGINE, SEEDS, engine_at, rebuild, write_jsonl
+from tests.conftest import app_config, SEEDS, engine_at, rebuild, write_jsonl
 from tests.test_api import check, error_of
 from tests.test_web import get, query_of, total
+
+pytestmark = pytest.mark.engines
 
 
 def every_article(engine) -> list[dict]:
@@ -38,7 +40,7 @@ def in_period(article: dict, start: str, end: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def mixed_index(clickid_records, tmp_path_factory):
+def mixed_index(clickid_records, tmp_path_factory, engine_name):
     """600 real articles drawn from every outlet of the 2019 corpus (its first
     600 all come from one outlet)."""
     path = tmp_path_factory.mktemp("research")
@@ -48,14 +50,14 @@ def mixed_index(clickid_records, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def clive(mixed_index):
+def clive(mixed_index, engine_name):
     engine = engine_at(mixed_index)
     yield engine
     engine.close()
 
 
 @pytest.fixture(scope="module")
-def engines(clive, tmp_path_factory):
+def engines(clive, tmp_path_factory, engine_name):
     """The engine of each test corpus: the seeds and the 600 mixed articles."""
     seeds = tmp_path_factory.mktemp("research-seeds") / "index"
     rebuild([SEEDS], seeds, procs=1)
@@ -65,8 +67,8 @@ def engines(clive, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def capp(mixed_index):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(mixed_index), "ENGINE": ENGINE})
+def capp(mixed_index, engine_name):
+    app = create_app(app_config(mixed_index))
     yield app
     app.extensions["searchapp.engine"].close()
 

@@ -17,6 +17,8 @@ from searchapp.search import insights
 from tests.conftest import engine_at, matching_ids, rebuild, write_jsonl
 from tests.test_api import check, error_of
 
+pytestmark = pytest.mark.engines
+
 
 def ids(client, **params) -> list[str]:
     """The ids of the export's rows, in order (JSON lines)."""

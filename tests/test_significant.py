@@ -22,6 +22,8 @@ from tests.conftest import matching_ids
 from tests.test_api import check, documented, error_of
 from tests.test_web import get, query_of, total
 
+pytestmark = pytest.mark.engines
+
 
 @pytest.fixture
 def spec(client) -> dict:

@@ -11,7 +11,7 @@ from searchapp.facets.actors import default_gazetteer
 from searchapp.search import search
 from searchapp.text.synonyms import SynonymError, Synonyms, form_key
 
-from tests.conftest import engine_at, indexed, rebuild
+from tests.conftest import cli_index, engine_at, indexed, rebuild
 from tests.test_query_language import all_ids, text_of
 
 PER_SIDE = 4
@@ -25,6 +25,8 @@ PAIRS = [
 ]
 SPELLINGS = [("Soeharto", "Suharto")]
 
+pytestmark = pytest.mark.engines
+
 
 def _uses(record: dict, form: str) -> bool:
     """Whether an article writes the form, read as the index reads it: its
@@ -37,7 +39,7 @@ def _uses(record: dict, form: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def forms_index(clickid_records, tmp_path_factory):
+def forms_index(clickid_records, tmp_path_factory, engine_name):
     """Real articles that write only one form of each pair (or spelling)."""
     chosen: dict[str, dict] = {}
     for a, b in PAIRS + SPELLINGS:
@@ -134,7 +136,7 @@ def test_a_bad_synonym_file_fails_the_rebuild_with_its_line(tmp_path, clickid_sl
     bad.write_text(content, "utf-8")
     with pytest.raises(SynonymError, match="line 1"):
         Synonyms.load([bad])
-    result = runner.invoke(main, ["rebuild", "--corpus", str(clickid_slice), "--index", str(tmp_path / "ix"),
+    result = runner.invoke(main, ["rebuild", "--corpus", str(clickid_slice), *cli_index(tmp_path / "ix"),
                                   "--synonyms", str(bad)])
     assert result.exit_code != 0 and "line 1" in result.output
-    assert not (tmp_path / "ix" / "CURRENT").exists()
+    assert not engine_at(tmp_path / "ix").exists()

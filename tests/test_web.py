@@ -14,10 +14,12 @@ from searchapp.web.formatting import lead, paragraphs, safe_url
 from searchapp.web.params import SearchState
 from searchapp.web.results import pagination
 
-from tests.conftest import rebuild, write_jsonl
+from tests.conftest import app_config, rebuild, write_jsonl
 from searchapp.engine.whoosh import builds
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+pytestmark = pytest.mark.engines
 
 
 class Node:
@@ -354,7 +356,7 @@ def test_static_css_and_security_headers(client):
 
 
 def test_no_index_is_a_503_page(tmp_path):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "missing")})
+    app = create_app(app_config(tmp_path / "missing"))
     client = app.test_client()
     try:
         for url in ("/", "/?q=taliban", "/article/x"):
@@ -366,6 +368,7 @@ def test_no_index_is_a_503_page(tmp_path):
         app.extensions["searchapp.engine"].close()
 
 
+@pytest.mark.engine_only("whoosh")  # an unreachable cluster: tests/test_opensearch_engine.py
 def test_damaged_index_is_a_503_not_a_traceback(app, client, seed_index):
     build = builds.live_build(seed_index)
     for toc in build.glob("*.toc"):
@@ -399,7 +402,7 @@ def evil_client(tmp_path):
     ])
     index_dir = tmp_path / "index"
     rebuild([corpus], index_dir, procs=1)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
+    app = create_app(app_config(index_dir))
     yield app.test_client()
     app.extensions["searchapp.engine"].close()
 
@@ -480,11 +483,12 @@ def test_traversal_and_nul_ids_are_not_found(client, path):
     assert b"[metadata]" not in response.data and b"root:" not in response.data
 
 
-@pytest.mark.parametrize("slots, expected", [(None, 1), (3, 3)])
+@pytest.mark.parametrize("slots, expected", [(None, None), (3, 3)])
 def test_search_slots_default_to_the_engines(seed_index, slots, expected):
     """How many searches a process runs at once: the engine's own figure
     (one for Whoosh, CPU work under one GIL) unless SEARCH_SLOTS says."""
-    app = create_app({"TESTING": True, "INDEX_DIR": str(seed_index), "SEARCH_SLOTS": slots})
+    app = create_app({**app_config(seed_index), "SEARCH_SLOTS": slots})
+    expected = expected or app.extensions["searchapp.engine"].search_slots
     try:
         gate = app.extensions["searchapp.slots"]
         taken = [gate.acquire(blocking=False) for _ in range(expected + 1)]

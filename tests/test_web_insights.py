@@ -21,11 +21,13 @@ from searchapp.search import insights
 from searchapp.search import search
 from searchapp.web import create_app
 
-from tests.conftest import rebuild, write_jsonl
+from tests.conftest import app_config, rebuild, write_jsonl
 from tests.test_api import check, documented, error_of
 from tests.test_web import get, parse, query_of, total
 
 FILTERS = ("q", "outlet", "actor", "topic", "from", "to", "all_actor")
+
+pytestmark = pytest.mark.engines
 
 
 def search_kwargs(params: dict[str, list[str]]) -> dict:
@@ -305,7 +307,7 @@ def test_similar_with_slashes_in_ids(tmp_path):
          "published": "2021-09-02"},
     ])
     rebuild([corpus], tmp_path / "index", procs=1)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")})
+    app = create_app(app_config(tmp_path / "index"))
     try:
         c = app.test_client()
         body = c.get("/api/articles/a/b%20c&d/similar").get_json()
@@ -435,7 +437,7 @@ def test_bad_parameters_are_a_400_page(client, url):
 
 
 def test_no_index_is_a_503_everywhere(tmp_path):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "missing")})
+    app = create_app(app_config(tmp_path / "missing"))
     try:
         c = app.test_client()
         for url in ("/api/timeline", "/api/cooccurrence", "/api/articles/x/similar", "/api/export?format=csv"):

@@ -215,7 +215,7 @@ def test_an_index_of_an_older_layout_asks_for_a_rebuild(tmp_path, runner):
     from searchapp.engine.whoosh import builds
     from searchapp.web import create_app
 
-    from tests.conftest import ENGINE, SEEDS
+    from tests.conftest import SEEDS
 
     rebuild([SEEDS], tmp_path / "index", procs=1)
     build = builds.live_build(tmp_path / "index")
@@ -224,7 +224,7 @@ def test_an_index_of_an_older_layout_asks_for_a_rebuild(tmp_path, runner):
         toc.write_bytes(toc.read_bytes().replace(old, gone.ljust(len(old), b"_")))
     out = runner.invoke(main, ["search", "taliban", "--index", str(tmp_path / "index")])
     assert out.exit_code != 0 and "run 'searchapp rebuild'" in out.output and "Traceback" not in out.output
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index"), "ENGINE": ENGINE})
+    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index"), "ENGINE": "whoosh"})
     try:
         response = app.test_client().get("/?q=taliban")
         assert response.status_code == 503 and "Indeks tidak dapat dibaca" in response.get_data(as_text=True)

@@ -29,10 +29,12 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 def create_app(test_config: dict | None = None) -> Flask:
     """App factory: one engine per app, which reopens its live build by itself when it changes."""
     app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(STATIC_DIR))
-    app.config.from_mapping(INDEX_DIR=os.environ.get("SEARCHAPP_INDEX", "index"), ENGINE=None, SEARCH_SLOTS=None)
+    app.config.from_mapping(INDEX_DIR=os.environ.get("SEARCHAPP_INDEX", "index"), ENGINE=None, ENGINE_OPTIONS={},
+                            SEARCH_SLOTS=None)
     if test_config:
         app.config.from_mapping(test_config)
-    engine = app.extensions["searchapp.engine"] = open_engine(app.config["INDEX_DIR"], app.config["ENGINE"])
+    engine = app.extensions["searchapp.engine"] = open_engine(app.config["INDEX_DIR"], app.config["ENGINE"],
+                                                                   **app.config["ENGINE_OPTIONS"])
     app.extensions["searchapp.slots"] = BoundedSemaphore(app.config["SEARCH_SLOTS"] or engine.search_slots)
     app.json.sort_keys = False
     app.json.ensure_ascii = False

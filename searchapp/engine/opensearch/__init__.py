@@ -10,7 +10,7 @@ this package; `opensearch-py` is the optional extra `searchapp[opensearch]`.
 
 from __future__ import annotations
 
-try:
-    import opensearchpy  # noqa: F401  (imported for the check)
-except ImportError as exc:  # the extra is optional: say how to get it
-    raise ImportError("the OpenSearch engine needs opensearch-py: pip install 'searchapp[opensearch]'") from exc
+from importlib.util import find_spec
+
+if find_spec("opensearchpy") is None:  # the extra is optional: say how to get it
+    raise ImportError("the OpenSearch engine needs opensearch-py: pip install 'searchapp[opensearch]'")

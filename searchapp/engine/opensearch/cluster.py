@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import ConflictError, ConnectionError, NotFoundError, TransportError
+from opensearchpy.exceptions import ConflictError, ConnectionError, TransportError
 
 from searchapp.engine.base import EngineUnavailable, IndexBusy, IndexerError, IndexUnreadable, NoIndex
 
@@ -68,10 +68,9 @@ class Cluster:
 
     def live(self) -> tuple[str, int]:
         """(live build, its generation: how many adds it has had), one request."""
-        try:
-            mapping = self.client.indices.get_mapping(index=self.name)
-        except NotFoundError:
-            raise NoIndex(f"no index {self.name!r} on the cluster yet: run 'searchapp rebuild'") from None
+        mapping = self.client.indices.get_mapping(index=self.name, ignore=404)
+        if mapping.get("status") == 404:
+            raise NoIndex(f"no index {self.name!r} on the cluster yet: run 'searchapp rebuild'")
         if len(mapping) != 1:
             raise IndexUnreadable(f"alias {self.name!r} names {len(mapping)} indexes")
         build, body = next(iter(mapping.items()))
@@ -115,10 +114,8 @@ class Cluster:
             })
 
     def state(self) -> dict:
-        try:
-            return self.client.get(index=self.meta, id="state")["_source"]
-        except NotFoundError:
-            return {}
+        found = self.client.get(index=self.meta, id="state", ignore=404)
+        return found["_source"] if found.get("found") else {}
 
     def save_state(self, state: dict) -> None:
         self.client.index(index=self.meta, id="state", body=state, refresh="true")
@@ -133,10 +130,10 @@ class Cluster:
         target = directory / build
         if target.is_dir():
             return target
-        try:
-            files = self.client.get(index=self.meta, id=f"tables:{build}")["_source"]["files"]
-        except NotFoundError:
-            raise IndexUnreadable(f"build {build} has no tables in {self.meta}") from None
+        found = self.client.get(index=self.meta, id=f"tables:{build}", ignore=404)
+        if not found.get("found"):
+            raise IndexUnreadable(f"build {build} has no tables in {self.meta}")
+        files = found["_source"]["files"]
         staging = directory / f".{build}.{os.getpid()}.tmp"
         for rel, text in files.items():
             path = staging / rel

@@ -38,7 +38,8 @@ class OpenSearchEngine(Engine):
         self.index = (index or os.environ.get("SEARCHAPP_OPENSEARCH_INDEX") or DEFAULT_INDEX).lower()
         self.shards = shards or int(os.environ.get("SEARCHAPP_OPENSEARCH_SHARDS") or 3)
         self.replicas = replicas if replicas is not None else int(os.environ.get("SEARCHAPP_OPENSEARCH_REPLICAS") or 1)
-        self.cache = Path(location) / "opensearch" / self.index
+        self.index_dir = Path(location)  # --index: where this machine caches the tables
+        self.cache = self.index_dir / "opensearch" / self.index
         self.weights = weights
         self.client = clusters.connect(self.url)
         self.cluster = Cluster(self.client, self.index)

@@ -1,0 +1,297 @@
+"""The OpenSearch engine's own ways, on a real 3-node cluster: indexes of 3
+shards and 1 replica, the alias moved atomically, the previous build kept for
+rollback, the lease lock, killed rebuilds, searches during a rebuild and with
+a node down, an unreachable cluster, and the same answers as Whoosh.
+
+The engine-neutral suite runs against this engine too (pytest.mark.engines);
+these tests are the ones only a cluster has. Skipped, with the reason, where
+Java 17 or Maven cannot be had.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from opensearchpy import OpenSearch, helpers
+
+from searchapp import facets
+from searchapp.cli import main
+from searchapp.engine import open_engine
+from searchapp.engine.base import EngineUnavailable, IndexBusy, IndexerError
+from searchapp.engine.opensearch import cluster as clusters
+from searchapp.engine.opensearch.cluster import Cluster
+from searchapp.search import search
+from searchapp.search.request import Request
+from searchapp.search.service import select
+from searchapp.web import create_app
+
+from tests.conftest import ROOT, SEEDS, app_config, cli_index, engine_at, write_jsonl
+
+pytestmark = [pytest.mark.engines, pytest.mark.engine_only("opensearch")]
+
+# Queries drawn the way readers type them, over the 600-article slice (names,
+# abbreviations with hyphens, reduplication, phrases, prefixes, negation).
+QUERIES = ["", "presiden", "Jokowi", "banjir jakarta", "PDI-P", "negara-negara", '"sepak bola"', "pemilu 2019",
+           "korupsi -KPK", "polis*", "Prabowo Sandiaga", "harga cabai", "gempa", "Liga 1", "title:jokowi"]
+FILTERS = [{}, {"outlet": ["Fimela"]}, {"date_from": "2019-09-01"}, {"topic": ["Politik"]}]
+
+
+def cluster_engine(index_dir: Path, **options):
+    """An engine on an index of 3 shards and 1 replica, as a user's cluster has."""
+    return engine_at(index_dir, shards=3, replicas=1, **options)
+
+
+def facet_counts(engine, q: str, filters: dict) -> dict:
+    """Every value's count of every facet (not only the values a page shows)."""
+    sel = select(engine, Request.make(q, **filters))
+    return {name: sel.snapshot.facet_counts(sel.rs, name) for name in facets.names()}
+
+
+@pytest.fixture(scope="module")
+def both(clickid_slice, tmp_path_factory, engine_name):
+    """The 600-article slice in Whoosh and in a 3-shard, 1-replica OpenSearch index."""
+    base = tmp_path_factory.mktemp("both")
+    whoosh = open_engine(base / "whoosh", "whoosh")
+    whoosh.rebuild([clickid_slice])
+    cluster = cluster_engine(base / "opensearch")
+    cluster.rebuild([clickid_slice], procs=2)
+    yield whoosh, cluster
+    whoosh.close()
+    cluster.close()
+
+
+def test_the_index_has_3_shards_and_1_replica_on_3_nodes(both):
+    _whoosh, cluster = both
+    build = cluster.cluster.live()[0]
+    settings = cluster.client.indices.get_settings(index=build)[build]["settings"]["index"]
+    assert (settings["number_of_shards"], settings["number_of_replicas"]) == ("3", "1")
+    shards = cluster.client.cat.shards(index=build, format="json")
+    assert len(shards) == 6 and {s["state"] for s in shards} == {"STARTED"}
+    assert len({s["node"] for s in shards}) == 3
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_same_totals_and_facet_counts_as_whoosh(both, filters):
+    whoosh, cluster = both
+    for q in QUERIES:
+        a, b = search(whoosh, q, **filters), search(cluster, q, **filters)
+        assert a["total"] == b["total"], q
+        assert a["facets"] == b["facets"], q
+        assert facet_counts(whoosh, q, filters) == facet_counts(cluster, q, filters), q
+
+
+def test_same_days_cooccurrence_ids_and_similar_articles(both):
+    whoosh, cluster = both
+    for q in ["presiden", "banjir"]:
+        sa, sb = select(whoosh, Request.make(q)), select(cluster, Request.make(q))
+        assert sa.snapshot.days(sa.rs) == sb.snapshot.days(sb.rs)
+        assert sorted(map(sorted, sa.snapshot.value_lists(sa.rs, "actor"))) == \
+            sorted(map(sorted, sb.snapshot.value_lists(sb.rs, "actor")))
+        assert sorted(sa.snapshot.ids(sa.snapshot.docs(sa.rs))) == sorted(sb.snapshot.ids(sb.snapshot.docs(sb.rs)))
+    first = search(whoosh, "presiden")["hits"][0]["id"]
+    for engine in (whoosh, cluster):
+        snap = engine.snapshot()
+        body = snap.article(snap.find(first))["body"]
+        similar = snap.similar(snap.find(first), snap.tables.stemmer.terms(body), 5)
+        assert len(similar) == 5 and first not in snap.ids([d for d, _s in similar])
+
+
+def test_a_rebuild_moves_the_alias_keeps_the_previous_build_and_can_roll_back(tmp_path):
+    engine = cluster_engine(tmp_path / "index")
+    one = write_jsonl(tmp_path / "one.jsonl", [{"id": "satu", "title": "Satu", "body": "Kopi Gayo diekspor."}])
+    names = [engine.rebuild([SEEDS], procs=1).build, engine.rebuild([SEEDS], procs=1).build,
+             engine.rebuild([one], procs=1).build]
+    assert engine.cluster.builds() == sorted(names[1:])
+    assert engine.cluster.live()[0] == names[2]
+    assert search(engine, "")["total"] == 1
+    assert engine.rollback() == names[1]
+    assert search(engine, "")["total"] == 5
+    assert engine.rollback() == names[2]  # and forward again
+    engine.close()
+
+
+def test_a_failed_rebuild_leaves_the_alias_and_no_index_behind(tmp_path, monkeypatch):
+    engine = cluster_engine(tmp_path / "index")
+    engine.rebuild([SEEDS], procs=1)
+    before = engine.cluster.builds()
+
+    def refused(self, build):
+        raise IndexerError("the cluster refused the alias move")
+
+    monkeypatch.setattr(Cluster, "switch", refused)
+    with pytest.raises(IndexerError, match="alias move"):
+        engine.rebuild([SEEDS], procs=1)
+    assert engine.cluster.builds() == before
+    assert search(engine, "Taliban")["total"] == 5
+    engine.close()
+
+
+def test_a_second_rebuild_is_refused_and_a_dead_holders_lock_is_taken_over(tmp_path, monkeypatch):
+    engine = cluster_engine(tmp_path / "index")
+    engine.rebuild([SEEDS], procs=1)
+    with engine.cluster.locked():
+        with pytest.raises(IndexBusy, match="another rebuild or add is running"):
+            engine.rebuild([SEEDS], procs=1)
+        monkeypatch.setattr(clusters, "STALE_LOCK_SECONDS", 0)  # as if the holder was killed long ago
+        assert engine.rebuild([SEEDS], procs=1).documents == 5
+    engine.close()
+
+
+@pytest.mark.parametrize("delay", [1.0, 3.0])
+def test_sigkill_mid_rebuild_leaves_the_alias_on_the_old_build(tmp_path, monkeypatch, delay):
+    engine = cluster_engine(tmp_path / "index")
+    old = engine.rebuild([SEEDS], procs=1).build
+    body = (SEEDS / "001_e2a36016ce82df2b.txt").read_text("utf-8")
+    big = write_jsonl(tmp_path / "big.jsonl", [{"id": f"n{i}", "title": f"Berita {i}", "body": body}
+                                               for i in range(4000)])
+    proc = subprocess.Popen([sys.executable, "-m", "searchapp", "rebuild", "--corpus", str(big),
+                             *cli_index(tmp_path / "index")], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    count = search(engine, "")["total"]
+    assert count in (5, 4000)
+    if count == 5:
+        assert engine.cluster.live()[0] == old
+    monkeypatch.setattr(clusters, "STALE_LOCK_SECONDS", 0)  # the killed build's lease
+    assert engine.rebuild([SEEDS], procs=1).documents == 5
+    assert len(engine.cluster.builds()) == 2  # what the killed build left is gone
+    engine.close()
+
+
+def test_searches_during_a_rebuild_never_fail(tmp_path, clickid_slice):
+    engine = cluster_engine(tmp_path / "index")
+    engine.rebuild([SEEDS], procs=1)
+    reader = cluster_engine(tmp_path / "index")  # another web node on the same cluster
+    totals, errors, stop = [], [], threading.Event()
+
+    def searching():
+        while not stop.is_set():
+            try:
+                totals.append(search(reader, "")["total"])
+            except Exception as exc:  # noqa: BLE001 - every failure is the finding
+                errors.append(exc)
+
+    threads = [threading.Thread(target=searching) for _ in range(3)]
+    for t in threads:
+        t.start()
+    engine.rebuild([clickid_slice], procs=2)
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert set(totals) == {5, 600} and totals[-1] == 600
+    engine.close()
+    reader.close()
+
+
+def test_add_upserts_by_id_and_the_vocabulary_follows(tmp_path):
+    engine = cluster_engine(tmp_path / "index")
+    engine.rebuild([SEEDS], procs=1)
+    first = write_jsonl(tmp_path / "a.jsonl", [{"id": "baru", "title": "Kopi", "body": "Kopi Gayo diekspor ke Jerman."}])
+    second = write_jsonl(tmp_path / "b.jsonl", [{"id": "baru", "title": "Teh", "body": "Teh Kayu Aro dipanen."}])
+    engine.add([first])
+    snap = engine.snapshot()
+    assert snap.doc_frequency("body", "kopi") == 1 and "kopi" in snap.expand_prefix("body", "kop")
+    assert search(engine, "kopi")["total"] == 1
+    engine.add([second])  # the same id: replaced, not doubled
+    snap = engine.snapshot()
+    assert search(engine, "")["total"] == 6
+    assert search(engine, "kopi")["total"] == 0 and search(engine, "teh")["total"] == 1
+    assert snap.doc_frequency("body", "kopi") == 0 and "kopi" not in snap.expand_prefix("body", "kop")
+    assert snap.doc_frequency("body", "teh") == 1
+    engine.close()
+
+
+def test_bulk_refusals_are_retried_then_a_clear_error(tmp_path, monkeypatch):
+    engine = cluster_engine(tmp_path / "index")
+    seen = {}
+
+    def too_many(client, actions, **options):
+        seen.update(options)
+        raise helpers.BulkIndexError("1 document(s) failed to index.",
+                                     [{"index": {"_id": "x", "status": 429, "error": {"type": "es_rejected"}}}])
+
+    monkeypatch.setattr(helpers, "bulk", too_many)
+    with pytest.raises(IndexerError, match="429 Too Many Requests"):
+        engine.rebuild([SEEDS], procs=1)
+    assert seen["max_retries"] >= 3
+    assert not engine.exists()
+    engine.close()
+
+
+def test_an_unreachable_cluster_is_a_503_and_a_cli_message(tmp_path, seed_index, runner, monkeypatch):
+    monkeypatch.setenv("SEARCHAPP_OPENSEARCH_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    app = create_app(app_config(seed_index))
+    client = app.test_client()
+    page = client.get("/?q=taliban")
+    assert page.status_code == 503 and "Mesin pencari tidak dapat dihubungi" in page.get_data(as_text=True)
+    api = client.get("/api/search?q=taliban", headers={"Accept-Language": "en"})
+    assert api.status_code == 503
+    assert api.get_json()["error"] == {"code": "index_unavailable",
+                                       "message": "the search engine cannot be reached; try again in a moment"}
+    assert "Traceback" not in page.get_data(as_text=True)
+    out = runner.invoke(main, ["search", "taliban", *cli_index(seed_index)])
+    assert out.exit_code == 1 and "cannot be reached" in out.output and "Traceback" not in out.output
+    with pytest.raises(EngineUnavailable):
+        engine_at(seed_index).snapshot()
+
+
+def test_web_nodes_hold_no_state(tmp_path):
+    """Two apps on one cluster index: a rebuild through either shows in both."""
+    engine = cluster_engine(tmp_path / "index")
+    engine.rebuild([SEEDS], procs=1)
+    apps = [create_app(app_config(tmp_path / "index")) for _ in range(2)]
+    one = write_jsonl(tmp_path / "one.jsonl", [{"id": "satu", "title": "Satu", "body": "Kopi Gayo diekspor."}])
+    engine.rebuild([one], procs=1)
+    for app in apps:
+        assert app.test_client().get("/api/search?q=kopi").get_json()["total"] == 1
+        app.extensions["searchapp.engine"].close()
+    engine.close()
+
+
+def test_searches_keep_answering_with_a_node_stopped(tmp_path_factory, clickid_slice, engine_name):
+    """A node killed while searches run: its shards' replicas answer, no search fails."""
+    from searchapp.engine.opensearch.devcluster import DevCluster
+
+    with DevCluster(nodes=3, workdir=tmp_path_factory.mktemp("faulty")) as faulty:
+        index_dir = tmp_path_factory.mktemp("faulty-index")
+        engine = open_engine(index_dir, "opensearch", url=",".join(faulty.urls), index="faults", shards=3,
+                             replicas=1)
+        engine.rebuild([clickid_slice], procs=2)
+        expected = {q: search(engine, q)["total"] for q in QUERIES}
+        results, errors, stop = [], [], threading.Event()
+
+        def searching():
+            while not stop.is_set():
+                for q in QUERIES:
+                    try:
+                        results.append((q, search(engine, q)["total"]))
+                    except Exception as exc:  # noqa: BLE001 - every failure is the finding
+                        errors.append(exc)
+
+        threads = [threading.Thread(target=searching) for _ in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(1)
+        faulty.stop_node(2)
+        time.sleep(5)
+        stop.set()
+        for t in threads:
+            t.join()
+        client = OpenSearch(faulty.urls[0])
+        assert client.cluster.health()["number_of_nodes"] == 2
+        assert errors == []
+        assert all(total == expected[q] for q, total in results)
+        assert len(results) > 3 * len(QUERIES)
+        engine.close()
+
