@@ -2,9 +2,10 @@
 every answer of a request comes from one build even while a rebuild moves
 the alias: the previous build is kept, and searches running on it finish.
 
-A selection is one request: the total and every facet's counts, each facet
-counted with every selection but its own (`post_filter` plus one filter
-aggregation per facet). Ranked and dated pages carry their articles' source,
+A selection is one request: the total, every facet's counts (each facet
+counted with every selection but its own: `post_filter` plus one filter
+aggregation per facet) and the first page by score, with global term
+statistics (`dfs_query_then_fetch`, so shards rank alike). Ranked and dated pages carry their articles' source,
 so showing a hit costs no second request; whole result sets are read with a
 point in time and `search_after`.
 """
@@ -34,6 +35,8 @@ FACET_VALUES = 10_000  # values a facet count returns (a terms aggregation's siz
 PAGE = 1_000  # hits per request when reading a whole result set
 VOCABULARY_CACHE = 50_000  # term statistics a snapshot remembers
 KEEP_ALIVE = "2m"
+FIRST_PAGE = 10  # hits a selection fetches with its counts: a first page costs one request
+BY_SCORE = {"sort": [{"_score": "desc"}, {"order": "asc"}], "track_scores": True}  # ties in index order
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Selection(ResultSet):
     chosen: dict[str, dict]  # per facet with a selection: its clause
     total: int
     counts: dict[str, Counter[str]]
+    top: list[tuple[Hit, float]]  # the first page by score, fetched with the counts
 
     @property
     def final(self) -> dict:
@@ -167,13 +171,16 @@ class OpenSearchSnapshot(Snapshot):
         aggs = {name: {"filter": translate.all_of([c for other, c in chosen.items() if other != name]),
                        "aggs": {"v": {"terms": {"field": name, "size": FACET_VALUES}}}}
                 for name in facets.names()}
-        body = {"size": 0, "track_total_hits": True, "query": base, "aggs": aggs}
+        first = 0 if isinstance(query, plan.Every) else FIRST_PAGE  # browsing lists by date
+        body = {"size": first, "track_total_hits": True, "query": base, "aggs": aggs, **BY_SCORE,
+                "_source": source_fields()}
         if chosen:
             body["post_filter"] = translate.all_of(list(chosen.values()))
-        found = self._search(body, deadline)
+        found = self._search(body, deadline, search_type="dfs_query_then_fetch")
         counts = {name: Counter({b["key"]: b["doc_count"] for b in found["aggregations"][name]["v"]["buckets"]})
                   for name in aggs}
-        return Selection(base, chosen, int(found["hits"]["total"]["value"]), counts)
+        top = [(Hit(h["_source"]["id"], h["_source"]), float(h["_score"] or 0.0)) for h in found["hits"]["hits"]]
+        return Selection(base, chosen, int(found["hits"]["total"]["value"]), counts, top)
 
     def docs(self, rs: Selection) -> list[Hit]:
         return [Hit(h["_source"]["id"]) for h in self._scan(rs.final, [{"order": "asc"}], ["id"])]
@@ -199,8 +206,9 @@ class OpenSearchSnapshot(Snapshot):
         return out
 
     def ranked(self, rs: Selection, limit: int, deadline: float) -> list[tuple[Hit, float]]:
-        body = {"query": rs.final, "sort": [{"_score": "desc"}, {"order": "asc"}], "track_scores": True}
-        return self._hits(body, limit, deadline, search_type="dfs_query_then_fetch")
+        if limit <= len(rs.top) or len(rs.top) == rs.total:
+            return rs.top[:limit]
+        return self._hits({"query": rs.final, **BY_SCORE}, limit, deadline, search_type="dfs_query_then_fetch")
 
     def by_date(self, rs: Selection, newest: bool, limit: int) -> list[Hit]:
         sort = [{"published": {"order": "desc" if newest else "asc", "missing": "_last"}}, {"order": "asc"}]
@@ -225,7 +233,7 @@ class OpenSearchSnapshot(Snapshot):
         like = {"more_like_this": {"fields": ["body"], "like": terms, "analyzer": ANALYZER, "min_term_freq": 1,
                                    "min_doc_freq": 2, "max_query_terms": 20}}
         body = {"query": {"bool": {"must": [like], "must_not": [{"ids": {"values": [doc_id(doc.id)]}}]}},
-                "sort": [{"_score": "desc"}, {"order": "asc"}], "track_scores": True}
+                **BY_SCORE}
         return self._hits(body, top, math.inf)
 
     # --- articles and the build ------------------------------------------------
