@@ -142,10 +142,41 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Fail if any file or line is skipped.")
 @click.option("--procs", type=click.IntRange(1, 64), help="Worker processes for analysis [default: all cores].")
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file.")
-def rebuild(corpus_paths, index_dir, engine_name, actor_files, synonym_files, strict, procs, verbose):
+@click.option("--build", "label", metavar="LABEL",
+              help="opensearch: the build several machines load together (with --part or --finish).")
+@click.option("--part", metavar="K/N", help="opensearch: load this machine's files as part K of N of --build.")
+@click.option("--finish", is_flag=True, help="opensearch: once all parts are loaded, check --build and make it live.")
+def rebuild(corpus_paths, index_dir, engine_name, actor_files, synonym_files, strict, procs, verbose, label, part,
+            finish):
     """Build the index from the corpus and switch to it atomically."""
-    _on_index(index_dir, engine_name,
-              lambda engine: build_index(engine, corpus_paths, actor_files, strict, procs, verbose, synonym_files))
+    if not (label or part or finish):
+        _on_index(index_dir, engine_name,
+                  lambda engine: build_index(engine, corpus_paths, actor_files, strict, procs, verbose, synonym_files))
+        return
+    if not label or bool(part) == finish:
+        raise click.UsageError("several machines load one build with --build LABEL and either --part K/N "
+                               "(each machine) or --finish (once, at the end)")
+
+    def work(engine: Engine) -> None:
+        if not hasattr(engine, "load_part"):
+            raise click.ClickException(f"the {engine.name} engine is built on one machine: drop --build/--part")
+        if finish:
+            report = engine.finish_parts(label, actor_files=actor_files, synonym_files=synonym_files)
+        else:
+            k, n = _part(part)
+            with _progress_bar(count_articles(corpus_paths) if sys.stderr.isatty() else 0) as bar:
+                report = engine.load_part(list(corpus_paths), label, k, n, actor_files=actor_files,
+                                          synonym_files=synonym_files, procs=procs, progress=bar.update)
+        _report(report, verbose)
+
+    _on_index(index_dir, engine_name, work)
+
+
+def _part(text: str) -> tuple[int, int]:
+    k, _, n = text.partition("/")
+    if not (k.isdigit() and n.isdigit()):
+        raise click.BadParameter(f"{text!r} is not K/N, e.g. 2/3", param_hint="--part")
+    return int(k), int(n)
 
 
 @main.command()

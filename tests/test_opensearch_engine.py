@@ -295,3 +295,48 @@ def test_searches_keep_answering_with_a_node_stopped(tmp_path_factory, clickid_s
         assert len(results) > 3 * len(QUERIES)
         engine.close()
 
+
+
+def test_several_machines_load_one_build_in_parts(tmp_path, clickid_records, runner):
+    """Two 'machines' (two engines, two processes' worth of state) each load a
+    disjoint slice into one build; the alias moves only at --finish, and the
+    build answers as a one-machine rebuild of the same files."""
+    first = write_jsonl(tmp_path / "first.jsonl", clickid_records[:150])
+    second = write_jsonl(tmp_path / "second.jsonl", clickid_records[150:300])
+    whole = cluster_engine(tmp_path / "whole")
+    whole.rebuild([first, second], procs=1)
+    machines = [cluster_engine(tmp_path / "index"), cluster_engine(tmp_path / "index-other-machine",
+                                                                   index=cluster_engine(tmp_path / "index").index)]
+    machines[0].rebuild([SEEDS], procs=1)
+    machines[0].load_part([first], "2019", 1, 2, procs=1)
+    with pytest.raises(IndexerError, match=r"part\(s\) 2 of 2 have not finished loading"):
+        machines[0].finish_parts("2019")
+    assert search(machines[0], "")["total"] == 5  # the alias has not moved
+    out = runner.invoke(main, ["rebuild", "--corpus", str(second), "--part", "2/2", "--build", "2019",
+                               *cli_index(tmp_path / "index-other-machine"),
+                               "--opensearch-index", machines[0].index])
+    assert out.exit_code == 0, out.output
+    with pytest.raises(IndexerError, match="other --actors/--synonyms files"):
+        machines[0].finish_parts("2019", synonym_files=[ROOT / "searchapp" / "data" / "abbreviations.tsv"])
+    report = machines[0].finish_parts("2019")
+    assert report.indexed == report.documents == 300
+    for q in ["presiden", "banjir jakarta", "", "pemilu 2019"]:
+        a, b = search(whole, q), search(machines[1], q)
+        assert (a["total"], a["facets"]) == (b["total"], b["facets"]), q
+        assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]], q
+    extra = write_jsonl(tmp_path / "extra.jsonl", [{"id": "baru", "title": "Kopi", "body": "Kopi Gayo diekspor."}])
+    machines[1].add([extra])
+    assert search(machines[0], "kopi gayo")["hits"][0]["id"] == "baru"
+    assert machines[0].rollback() and search(machines[0], "")["total"] == 5
+    for engine in (whole, *machines):
+        engine.close()
+
+
+def test_parts_need_a_build_label_and_one_of_part_or_finish(runner, tmp_path):
+    for args in (["--part", "1/2"], ["--build", "x"], ["--build", "x", "--part", "1/2", "--finish"]):
+        out = runner.invoke(main, ["rebuild", *cli_index(tmp_path / "index"), *args])
+        assert out.exit_code == 2 and "--build LABEL and either --part K/N" in out.output
+    out = runner.invoke(main, ["rebuild", *cli_index(tmp_path / "index"), "--build", "x", "--part", "two"])
+    assert out.exit_code == 2 and "is not K/N" in out.output
+    out = runner.invoke(main, ["rebuild", *cli_index(tmp_path / "index"), "--build", "X Y", "--part", "1/2"])
+    assert out.exit_code == 1 and "build label" in out.output

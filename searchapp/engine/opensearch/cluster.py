@@ -12,6 +12,7 @@ cache of those tables, so any number of `serve` processes share one cluster.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from searchapp.engine.base import EngineUnavailable, IndexBusy, IndexerError, In
 BUILD_MARK = "-b"
 STALE_LOCK_SECONDS = 120  # a lock not renewed for this long was left by a killed build
 REQUEST_TIMEOUT = 30
+MAX_PARTS = 256  # machines loading one build at once
 
 
 def connect(url: str) -> OpenSearch:
@@ -61,6 +63,12 @@ class Cluster:
 
     def new_build(self) -> str:
         return f"{self.name}{BUILD_MARK}{datetime.now(timezone.utc):%Y%m%dt%H%M%S%f}-{os.getpid()}"
+
+    def named_build(self, label: str) -> str:
+        """The build a user names (several machines loading one build agree on its name)."""
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,60}", label):
+            raise IndexerError(f"build label {label!r}: use lowercase letters, digits, '-' and '_'")
+        return f"{self.name}{BUILD_MARK}{label}"
 
     @staticmethod
     def vocabulary(build: str) -> str:
@@ -103,6 +111,7 @@ class Cluster:
                 self.client.indices.delete(index=f"{build},{self.vocabulary(build)}", ignore=404,
                                            params={"ignore_unavailable": "true"})
                 self.client.delete(index=self.meta, id=f"tables:{build}", ignore=404)
+                self.delete_parts(build)
 
     # --- state and tables -----------------------------------------------------------
 
@@ -124,6 +133,21 @@ class Cluster:
         files = {str(p.relative_to(directory)): p.read_text("utf-8")
                  for p in sorted(directory.rglob("*")) if p.is_file() and not p.name.startswith(".")}
         self.client.index(index=self.meta, id=f"tables:{build}", body={"files": files}, refresh="true")
+
+    def _part_ids(self, build: str) -> list[str]:
+        return [f"part:{build}:{k}" for k in range(1, MAX_PARTS + 1)]
+
+    def save_part(self, build: str, part: int, body: dict) -> None:
+        self.client.index(index=self.meta, id=f"part:{build}:{part}", body={"part": part, **body}, refresh="true")
+
+    def parts(self, build: str) -> dict[int, dict]:
+        """The parts loaded into a build so far, by number."""
+        found = self.client.mget(index=self.meta, body={"ids": self._part_ids(build)})["docs"]
+        return {d["_source"]["part"]: d["_source"] for d in found if d.get("found")}
+
+    def delete_parts(self, build: str) -> None:
+        for part in self.parts(build):
+            self.client.delete(index=self.meta, id=f"part:{build}:{part}", ignore=404)
 
     def load_tables(self, build: str, directory: Path) -> Path:
         """The build's tables as files in a local cache directory (made once per build)."""

@@ -57,6 +57,20 @@ class OpenSearchEngine(Engine):
                                synonym_files=synonym_files, procs=procs, progress=progress, strict=strict,
                                shards=self.shards, replicas=self.replicas, weights=self.weights)
 
+    def load_part(self, corpus_paths: Iterable[str | os.PathLike], label: str, part: int, parts: int, *,
+                  actor_files: Iterable[str | os.PathLike] = (), synonym_files: Iterable[str | os.PathLike] = (),
+                  procs: int | None = None, progress: Progress | None = None) -> BuildReport:
+        """One machine's share of a build several machines load (see `finish_parts`)."""
+        return indexer.load_part(self.url, self.index, self.cache, corpus_paths, label, part, parts,
+                                 actor_files=actor_files, synonym_files=synonym_files, procs=procs,
+                                 progress=progress, shards=self.shards, replicas=self.replicas, weights=self.weights)
+
+    def finish_parts(self, label: str, *, actor_files: Iterable[str | os.PathLike] = (),
+                     synonym_files: Iterable[str | os.PathLike] = ()) -> BuildReport:
+        """Check and publish a build whose parts are all loaded."""
+        return indexer.finish_parts(self.url, self.index, self.cache, label, actor_files=actor_files,
+                                    synonym_files=synonym_files)
+
     def add(self, paths: Iterable[str | os.PathLike], *, progress: Progress | None = None) -> BuildReport:
         return indexer.add(self.url, self.index, self.cache, paths, progress=progress)
 

@@ -15,6 +15,10 @@ a clear error. Several machines can load one new build at once: each runs
 
 from __future__ import annotations
 
+import base64
+import gzip
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -29,8 +33,8 @@ from searchapp.engine import tables, workers
 from searchapp.engine.base import BuildReport, IndexerError, Progress
 from searchapp.engine.document import Preparer
 from searchapp.engine.opensearch import cluster as clusters
-from searchapp.engine.opensearch.cluster import Cluster
-from searchapp.engine.opensearch.mapping import (VOCABULARY, doc_id, index_body, source,
+from searchapp.engine.opensearch.cluster import MAX_PARTS, Cluster
+from searchapp.engine.opensearch.mapping import (VOCABULARY, VOCABULARY_FIELDS, doc_id, index_body, source,
                                                  vocabulary_id)
 from searchapp.engine.plan import Weights
 from searchapp.facets import topics
@@ -41,7 +45,7 @@ from searchapp.text.synonyms import Synonyms
 
 BATCH = 200  # articles per job and per bulk request
 BULK_RETRIES = 6  # a 429 is retried with back-off (1, 2, 4 … s) this many times
-VOCABULARY_FIELDS = ("title", "body", "title_exact", "body_exact")  # what expansion and spelling ask about
+PART_ORDER_BITS = 40  # part K numbers its articles from K << 40: index order is part by part
 
 
 class Loader:
@@ -123,6 +127,21 @@ def _default_procs(files: list[Path]) -> int:
 class Counts:
     """What the loaders of one build learned: vocabulary, names, forms, stems."""
 
+    def pack(self) -> str:
+        """As text for the meta index (a part's counts wait there for the finish)."""
+        table = {"vocabulary": [[f, t, n, self.cf[f, t]] for (f, t), n in self.df.items() if n],
+                 "names": list(self.names.items()), "forms": [[s, w, n] for (s, w), n in self.forms.items()],
+                 "stems": self.stems}
+        return base64.b64encode(gzip.compress(json.dumps(table, ensure_ascii=False).encode("utf-8"))).decode()
+
+    @staticmethod
+    def unpack(text: str) -> tuple:
+        table = json.loads(gzip.decompress(base64.b64decode(text)))
+        df = Counter({(f, t): n for f, t, n, _c in table["vocabulary"]})
+        cf = Counter({(f, t): c for f, t, _n, c in table["vocabulary"]})
+        forms = Counter({(s, w): n for s, w, n in table["forms"]})
+        return df, cf, Counter(dict(table["names"])), forms, table["stems"]
+
     def __init__(self):
         self.df: Counter[tuple[str, str]] = Counter()
         self.cf: Counter[tuple[str, str]] = Counter()
@@ -188,6 +207,34 @@ def _ready(client, url: str, index: str, replicas: int) -> None:
                                f"(status {health.get('status')}): are there {replicas + 1} data nodes?")
 
 
+def _publish(client, url: str, cl: Cluster, lease, build: str, staging: Path, counts: Counts, replicas: int,
+             expected: int, state: dict, next_order: int) -> tuple[str | None, int]:
+    """Finish a loaded build — its vocabulary and tables, replicas on, the
+    count checked — and move the alias to it. Returns (the build it left,
+    the documents the build holds)."""
+    bulk(client, url, list(_vocabulary_actions(Cluster.vocabulary(build), counts.df, counts.cf)))
+    tables.write_names(staging, counts.names, counts.forms)
+    cl.save_tables(build, staging)
+    _ready(client, url, Cluster.vocabulary(build), replicas)
+    _ready(client, url, build, replicas)
+    documents = int(client.count(index=build)["count"])
+    if documents != expected:
+        raise IndexerError(f"check failed: build holds {documents} documents, expected {expected}")
+    lease.renew()
+    previous = cl.switch(build)
+    cl.save_state({**state, "previous": previous, "next_order": next_order})
+    return previous, documents
+
+
+def _store_user_tables(staging: Path, actor_files, synonym_files) -> list[str]:
+    """Copy the user's gazetteer and abbreviation files into the build's tables
+    (a bad file fails here, before any work); the gazetteer files to analyse with."""
+    stored = tables.store_files(staging, tables.ACTORS_DIR, actor_files, "actor gazetteer")
+    Gazetteer.load(stored)
+    Synonyms.load(tables.store_files(staging, tables.SYNONYMS_DIR, synonym_files, "synonym file"))
+    return [str(p) for p in stored]
+
+
 def rebuild(url: str, name: str, cache: Path, corpus_paths: Iterable[str | os.PathLike], *,
             actor_files: Iterable[str | os.PathLike] = (), synonym_files: Iterable[str | os.PathLike] = (),
             procs: int | None = None, progress: Progress | None = None, strict: bool = False,
@@ -210,31 +257,19 @@ def rebuild(url: str, name: str, cache: Path, corpus_paths: Iterable[str | os.Pa
         build = cl.new_build()
         staging = Path(tempfile.mkdtemp(prefix=".build-", dir=_made(cache)))
         try:
-            stored = tables.store_files(staging, tables.ACTORS_DIR, actor_files, "actor gazetteer")
-            Gazetteer.load(stored)  # a bad user file fails here, before any work
-            Synonyms.load(tables.store_files(staging, tables.SYNONYMS_DIR, synonym_files, "synonym file"))
+            stored = _store_user_tables(staging, actor_files, synonym_files)
             client.indices.create(index=build, body=index_body(shards, replicas, weights))
             client.indices.create(index=Cluster.vocabulary(build), body=VOCABULARY)
             stems = tables.load_stems(cache)
-            counts = load(url, build, _corpus_items(files), [str(p) for p in stored], stems,
-                          procs or _default_procs(files), report, progress, renew=lease.renew)
+            counts = load(url, build, _corpus_items(files), stored, stems, procs or _default_procs(files), report,
+                          progress, renew=lease.renew)
             if report.indexed == 0:
                 raise IndexerError(f"no readable articles in {', '.join(map(str, paths))}")
             if strict and report.skipped:
                 raise IndexerError(f"--strict: {len(report.skipped)} skipped, e.g. {report.skipped[0].source}: "
                                    f"{report.skipped[0].reason}")
-            bulk(client, url, list(_vocabulary_actions(Cluster.vocabulary(build), counts.df, counts.cf)))
-            tables.write_names(staging, counts.names, counts.forms)
-            cl.save_tables(build, staging)
-            _ready(client, url, Cluster.vocabulary(build), replicas)
-            _ready(client, url, build, replicas)
-            report.documents = int(client.count(index=build)["count"])
-            if report.documents != report.indexed:
-                raise IndexerError(f"check failed: build holds {report.documents} documents, "
-                                   f"expected {report.indexed}")
-            lease.renew()
-            previous = cl.switch(build)
-            cl.save_state({**state, "previous": previous, "next_order": report.indexed})
+            previous, report.documents = _publish(client, url, cl, lease, build, staging, counts, replicas,
+                                                  report.indexed, state, report.indexed + len(report.skipped))
             tables.save_stems(cache, {**stems, **counts.stems})
         except BaseException:
             with clusters.reachable(url):
@@ -244,6 +279,96 @@ def rebuild(url: str, name: str, cache: Path, corpus_paths: Iterable[str | os.Pa
             shutil.rmtree(staging, ignore_errors=True)
         cl.remove_builds({build, *([previous] if previous else [])})
     report.build = build
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+# --- one corpus loaded by several machines ------------------------------------------------
+
+def _files_digest(files: Iterable[str | os.PathLike]) -> str:
+    """What every part must agree on: the user's gazetteer and abbreviation files."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(Path(path).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def load_part(url: str, name: str, cache: Path, corpus_paths: Iterable[str | os.PathLike], label: str, part: int,
+              parts: int, *, actor_files: Iterable[str | os.PathLike] = (),
+              synonym_files: Iterable[str | os.PathLike] = (), procs: int | None = None,
+              progress: Progress | None = None, shards: int = 3, replicas: int = 1,
+              weights: Weights = Weights()) -> BuildReport:
+    """Load one machine's slice of the input files into the build named
+    `label` (made by the first part to come). What the part learned waits in
+    the meta index for `finish_parts`; the alias does not move."""
+    if not 1 <= part <= parts <= MAX_PARTS:
+        raise IndexerError(f"part {part} of {parts}: parts are numbered 1 to N, N at most {MAX_PARTS}")
+    start = time.perf_counter()
+    client = clusters.connect(url)
+    cl = Cluster(client, name)
+    build = cl.named_build(label)
+    report = BuildReport(build=build)
+    actor_files, synonym_files = list(actor_files), list(synonym_files)
+    with clusters.reachable(url):
+        cl.ensure_meta()
+        if cl.parts(build).get(part):
+            raise IndexerError(f"part {part} of build {build} is already loaded")
+        staging = Path(tempfile.mkdtemp(prefix=".part-", dir=_made(cache)))
+        try:
+            stored = _store_user_tables(staging, actor_files, synonym_files)
+            client.indices.create(index=build, body=index_body(shards, replicas, weights), ignore=400)
+            client.indices.create(index=Cluster.vocabulary(build), body=VOCABULARY, ignore=400)
+            files = list(corpus.corpus_files([Path(p) for p in corpus_paths]))
+            stems = tables.load_stems(cache)
+            counts = load(url, build, _corpus_items(files), stored, stems, procs or _default_procs(files), report,
+                          progress, first_order=part << PART_ORDER_BITS)
+            cl.save_part(build, part, {"parts": parts, "indexed": report.indexed, "replicas": replicas,
+                                       "tables": _files_digest([*actor_files, *synonym_files]),
+                                       "counts": counts.pack()})
+            tables.save_stems(cache, {**stems, **counts.stems})
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def finish_parts(url: str, name: str, cache: Path, label: str, *, actor_files: Iterable[str | os.PathLike] = (),
+                 synonym_files: Iterable[str | os.PathLike] = ()) -> BuildReport:
+    """Once every part is loaded: merge what they learned, check the count
+    and move the alias to the build, as a one-machine rebuild does."""
+    start = time.perf_counter()
+    client = clusters.connect(url)
+    cl = Cluster(client, name)
+    build = cl.named_build(label)
+    actor_files, synonym_files = list(actor_files), list(synonym_files)
+    with clusters.reachable(url), cl.locked() as lease:
+        loaded = cl.parts(build)
+        if not loaded:
+            raise IndexerError(f"no part of build {build} has been loaded")
+        parts = next(iter(loaded.values()))["parts"]
+        missing = [k for k in range(1, parts + 1) if k not in loaded]
+        if missing:
+            raise IndexerError(f"part(s) {', '.join(map(str, missing))} of {parts} have not finished loading "
+                               f"into {build}")
+        digest = _files_digest([*actor_files, *synonym_files])
+        other = [k for k, d in sorted(loaded.items()) if d["tables"] != digest]
+        if other:
+            raise IndexerError(f"part {other[0]} was loaded with other --actors/--synonyms files than given here")
+        counts = Counts()
+        for d in loaded.values():
+            counts.merge(*Counts.unpack(d["counts"]))
+        report = BuildReport(build=build, indexed=sum(d["indexed"] for d in loaded.values()))
+        state = cl.state()
+        staging = Path(tempfile.mkdtemp(prefix=".finish-", dir=_made(cache)))
+        try:
+            _store_user_tables(staging, actor_files, synonym_files)
+            replicas = max(d["replicas"] for d in loaded.values())
+            previous, report.documents = _publish(client, url, cl, lease, build, staging, counts, replicas,
+                                                  report.indexed, state, (parts + 1) << PART_ORDER_BITS)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        cl.delete_parts(build)
+        cl.remove_builds({build, *([previous] if previous else [])})
     report.seconds = time.perf_counter() - start
     return report
 

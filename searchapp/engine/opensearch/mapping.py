@@ -19,6 +19,7 @@ from searchapp.engine.plan import Weights
 
 POSITIONS = SEARCHABLE  # phrase and proximity queries read positions of these
 TERM_FIELDS = (*SEARCHABLE, LEAD, EXACT["title"], EXACT["body"])
+VOCABULARY_FIELDS = (*SEARCHABLE, EXACT["title"], EXACT["body"])  # what expansion and spelling ask about
 ANALYZER = "terms"
 SIMILARITY = "searchapp_bm25"
 MAX_ID_BYTES = 512  # OpenSearch's limit on a document _id

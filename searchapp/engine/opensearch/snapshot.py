@@ -28,7 +28,8 @@ from searchapp.engine import plan
 from searchapp.engine.base import Filters, IndexUnreadable, ResultSet, Snapshot, TooSlow
 from searchapp.engine.opensearch import translate
 from searchapp.engine.opensearch.cluster import Cluster, reachable
-from searchapp.engine.opensearch.mapping import ANALYZER, TERM_FIELDS, article, doc_id, source_fields, vocabulary_id
+from searchapp.engine.opensearch.mapping import (ANALYZER, TERM_FIELDS, VOCABULARY_FIELDS, article, doc_id,
+                                                 source_fields, vocabulary_id)
 from searchapp.engine.tables import BuildTables
 
 FACET_VALUES = 10_000  # values a facet count returns (a terms aggregation's size)
@@ -118,18 +119,22 @@ class OpenSearchSnapshot(Snapshot):
     # --- the indexed words ---------------------------------------------------
 
     def _term_stats(self, field: str, text: str) -> tuple[int, int]:
+        """(documents, occurrences) of a term; a miss fetches the word's
+        statistics in every field at once (the parser and spelling ask for
+        several fields of each word)."""
         key = (field, text)
         with self._stats_lock:
             if key in self._stats:
                 return self._stats[key]
+        keys = [key, *((f, text) for f in VOCABULARY_FIELDS if f != field)]
         with reachable(self.url):
-            found = self.client.get(index=self.vocabulary, id=vocabulary_id(field, text), ignore=404)
-        stats = (found["_source"]["df"], found["_source"]["cf"]) if found.get("found") else (0, 0)
+            found = self.client.mget(index=self.vocabulary, body={"ids": [vocabulary_id(*k) for k in keys]})["docs"]
         with self._stats_lock:
-            self._stats[key] = stats
-            if len(self._stats) > VOCABULARY_CACHE:
+            for k, d in zip(keys, found):
+                self._stats[k] = (d["_source"]["df"], d["_source"]["cf"]) if d.get("found") else (0, 0)
+            while len(self._stats) > VOCABULARY_CACHE:
                 self._stats.popitem(last=False)
-        return stats
+            return self._stats.get(key, (0, 0))
 
     def frequency(self, field: str, text: str) -> int:
         return self._term_stats(field, text)[1]
