@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import json
 import os
 import platform
@@ -414,3 +415,24 @@ def save_json(data: dict, path: str | None) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
         print(f"wrote {path}", file=sys.stderr)
+
+
+def wait_for_server(proc, port: int, log: Callable[[], str], seconds: float = 120) -> None:
+    """Until `searchapp serve` on `port` answers /api/search; RuntimeError
+    with the tail of its log if it exits or never answers."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"searchapp serve exited ({proc.returncode}): {log()[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/api/search?q=")
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            if resp.status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"searchapp serve did not answer within {seconds:.0f} s: {log()[-2000:]}")

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import io
 import json
 import os
@@ -360,23 +359,12 @@ def start_serve(args: list[str], log_path: Path) -> tuple[subprocess.Popen, int]
     out.flush()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     out.close()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"searchapp serve exited ({proc.returncode}): {log_path.read_text()[-2000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("GET", "/api/search?q=")
-            resp = conn.getresponse()
-            resp.read()
-            conn.close()
-            if resp.status == 200:
-                return proc, port
-        except OSError:
-            pass
-        time.sleep(0.3)
-    stop_serve(proc)
-    raise RuntimeError(f"searchapp serve did not answer within 120 s; see {log_path}")
+    try:
+        common.wait_for_server(proc, port, log_path.read_text)
+    except RuntimeError:
+        stop_serve(proc)
+        raise
+    return proc, port
 
 
 def stop_serve(proc: subprocess.Popen) -> None:

@@ -165,24 +165,17 @@ def start_server(index_dir: Path, threads: int, workers: int = 1) -> tuple[subpr
     # and an unread pipe fills and freezes the server mid-benchmark
     log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"searchapp serve exited: {log.read()[-2000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("GET", "/api/search?q=")
-            resp = conn.getresponse()
-            resp.read()
-            conn.close()
-            if resp.status == 200:
-                return proc, port
-        except OSError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("searchapp serve did not answer within 120 s")
+
+    def output() -> str:
+        log.seek(0)
+        return log.read()
+
+    try:
+        common.wait_for_server(proc, port, output)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc, port
 
 
 def load(port: int, paths: list[str], clients: int, seconds: float) -> dict:

@@ -238,6 +238,32 @@ class Snapshot(ABC):
         """Where the build lives, and its size in bytes."""
 
 
+class OpenSnapshot:
+    """An engine's opened snapshot, swapped for a new one when the live
+    build's key changes. The swap is the only locked step: searches running
+    on the old snapshot finish on it."""
+
+    def __init__(self) -> None:
+        self._snapshot: Snapshot | None = None
+        self._lock = Lock()
+
+    def get(self, key: Any, make: Callable[[], Snapshot]) -> Snapshot:
+        snap = self._snapshot
+        if snap is not None and snap.key == key:
+            return snap
+        with self._lock:
+            snap = self._snapshot
+            if snap is None or snap.key != key:
+                snap = self._snapshot = make()
+        return snap
+
+    def drop(self) -> Snapshot | None:
+        """Forget the snapshot; the caller closes what it holds."""
+        with self._lock:
+            snap, self._snapshot = self._snapshot, None
+        return snap
+
+
 class Engine(ABC):
     """An index: built from corpus files, searched through snapshots."""
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from threading import Lock
 
-from searchapp.engine.base import BuildReport, Engine, EngineUnavailable, Progress
+from searchapp.engine.base import BuildReport, Engine, EngineUnavailable, OpenSnapshot, Progress
 from searchapp.engine.opensearch import cluster as clusters
 from searchapp.engine.opensearch import indexer
 from searchapp.engine.opensearch.cluster import Cluster
@@ -43,8 +42,7 @@ class OpenSearchEngine(Engine):
         self.weights = weights
         self.client = clusters.connect(self.url)
         self.cluster = Cluster(self.client, self.index)
-        self._snapshot: OpenSearchSnapshot | None = None
-        self._swap = Lock()
+        self._open = OpenSnapshot()
 
     @property
     def location(self) -> str:
@@ -86,17 +84,13 @@ class OpenSearchEngine(Engine):
     def snapshot(self) -> OpenSearchSnapshot:
         with clusters.reachable(self.url):
             key = self.cluster.live()
-            snap = self._snapshot
-            if snap is not None and snap.key == key:
-                return snap
-            with self._swap:
-                snap = self._snapshot
-                if snap is None or snap.key != key:
-                    tables = BuildTables.load(self.cluster.load_tables(key[0], self.cache / "tables"))
-                    snap = self._snapshot = OpenSearchSnapshot(self.client, self.url, self.cluster, key, tables)
-        return snap
+
+            def make() -> OpenSearchSnapshot:
+                tables = BuildTables.load(self.cluster.load_tables(key[0], self.cache / "tables"))
+                return OpenSearchSnapshot(self.client, self.url, self.cluster, key, tables)
+
+            return self._open.get(key, make)
 
     def close(self) -> None:
-        with self._swap:
-            self._snapshot = None
+        self._open.drop()
         self.client.close()

@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from threading import Lock
 
-from searchapp.engine.base import BuildReport, Engine, NoIndex, Progress
+from searchapp.engine.base import BuildReport, Engine, NoIndex, OpenSnapshot, Progress
 from searchapp.engine.plan import Weights
 from searchapp.engine.whoosh import builder, builds
 from searchapp.engine.whoosh.snapshot import WhooshSnapshot
@@ -25,9 +24,8 @@ class WhooshEngine(Engine):
     def __init__(self, index_dir: str | os.PathLike, weights: Weights = Weights()):
         self.index_dir = Path(index_dir)
         self.weights = weights
-        self._snapshot: WhooshSnapshot | None = None
+        self._open = OpenSnapshot()
         self._seen: tuple | None = None  # (CURRENT's stat, the build's mtime, key): one atomic swap
-        self._swap = Lock()
 
     @property
     def location(self) -> Path:
@@ -71,17 +69,9 @@ class WhooshEngine(Engine):
 
     def snapshot(self) -> WhooshSnapshot:
         key = self._current_key()
-        snap = self._snapshot
-        if snap is not None and snap.key == key:
-            return snap
-        with self._swap:
-            snap = self._snapshot
-            if snap is None or snap.key != key:
-                snap = self._snapshot = WhooshSnapshot(key, self.index_dir / key[0], self.weights)
-        return snap
+        return self._open.get(key, lambda: WhooshSnapshot(key, self.index_dir / key[0], self.weights))
 
     def close(self) -> None:
-        with self._swap:
-            if self._snapshot is not None:
-                self._snapshot.close()
-                self._snapshot = None
+        snap = self._open.drop()
+        if snap is not None:
+            snap.close()
