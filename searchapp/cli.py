@@ -46,13 +46,20 @@ _engine_name = click.option(
 def _to_environment(name: str):
     """The OpenSearch engine (and every serving process) reads its cluster from the environment."""
     def store(_ctx, _param, value):
-        if value:
-            os.environ[name] = value
+        if value is not None and value != "":
+            os.environ[name] = str(value)
     return store
 
 
 def engine_option(command):
     """--engine, and where the opensearch engine's cluster and index are."""
+    command = click.option("--opensearch-replicas", metavar="N", type=click.IntRange(0, 16), expose_value=False,
+                           callback=_to_environment("SEARCHAPP_OPENSEARCH_REPLICAS"),
+                           help="Replicas of each shard of a new build [default: 1] "
+                                "(env SEARCHAPP_OPENSEARCH_REPLICAS).")(command)
+    command = click.option("--opensearch-shards", metavar="N", type=click.IntRange(1, 1024), expose_value=False,
+                           callback=_to_environment("SEARCHAPP_OPENSEARCH_SHARDS"),
+                           help="Primary shards of a new build [default: 3] (env SEARCHAPP_OPENSEARCH_SHARDS).")(command)
     command = click.option("--opensearch-index", metavar="NAME", expose_value=False,
                            callback=_to_environment("SEARCHAPP_OPENSEARCH_INDEX"),
                            help="Index (alias) name on the cluster [default: searchapp] "

@@ -253,7 +253,13 @@ def client(app):
 
 @pytest.fixture
 def runner():
-    return CliRunner()
+    """The CLI in this process; what its --opensearch* options put in the
+    environment (for the engine and serving processes) is undone after."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("SEARCHAPP_OPENSEARCH")}
+    yield CliRunner()
+    for key in [k for k in os.environ if k.startswith("SEARCHAPP_OPENSEARCH")]:
+        del os.environ[key]
+    os.environ.update(saved)
 
 
 @pytest.fixture
