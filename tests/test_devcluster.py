@@ -165,18 +165,12 @@ def test_stop_leaves_no_jvm_and_no_port(cluster):
 
 
 @needs_java
-def test_run_prints_the_url_first_and_stops_on_sigint(tmp_path):
-    script = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "from searchapp.engine.opensearch.devcluster import run\n"
-        "run(1, Path(sys.argv[1]), '256m', lambda line: print(line, flush=True))\n"
-    )
+def test_searchapp_devcluster_prints_the_url_first_and_stops_on_sigint(tmp_path):
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     process = subprocess.Popen(
-        [sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env,
+        [sys.executable, "-m", "searchapp", "devcluster", "--nodes", "1", "--heap", "256m", "--data", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     try:
         url = process.stdout.readline().strip()

@@ -209,6 +209,7 @@ def test_add_upserts_by_id_and_the_vocabulary_follows(tmp_path):
     assert search(engine, "kopi")["total"] == 0 and search(engine, "teh")["total"] == 1
     assert snap.doc_frequency("body", "kopi") == 0 and "kopi" not in snap.expand_prefix("body", "kop")
     assert snap.doc_frequency("body", "teh") == 1
+    assert "dipanen" in snap.tables.forms("panen")  # the tables of the new generation, not a stale cache
     engine.close()
 
 

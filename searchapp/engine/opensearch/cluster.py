@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -44,7 +45,8 @@ def reachable(url: str) -> Iterator[None]:
     try:
         yield
     except ConnectionError as exc:
-        raise EngineUnavailable(f"OpenSearch at {url} cannot be reached ({exc.__class__.__name__}: {exc.info or exc.error})") from None
+        raise EngineUnavailable(f"OpenSearch at {url} cannot be reached "
+                                f"({exc.__class__.__name__}: {exc.info or exc.error})") from None
     except TransportError as exc:
         if exc.status_code in (429, 502, 503, 504):
             raise EngineUnavailable(f"OpenSearch at {url} is not answering ({exc.status_code}: {exc.error})") from None
@@ -149,17 +151,18 @@ class Cluster:
         for part in self.parts(build):
             self.client.delete(index=self.meta, id=f"part:{build}:{part}", ignore=404)
 
-    def load_tables(self, build: str, directory: Path) -> Path:
-        """The build's tables as files in a local cache directory (made once per build)."""
-        target = directory / build
+    def load_tables(self, build: str, generation: int, directory: Path) -> Path:
+        """The build's tables as files in a local cache directory, made once per
+        build and generation (an `add` changes them); older generations of
+        the build are removed once a newer one is in place."""
+        target = directory / f"{build}.{generation}"
         if target.is_dir():
             return target
         found = self.client.get(index=self.meta, id=f"tables:{build}", ignore=404)
         if not found.get("found"):
             raise IndexUnreadable(f"build {build} has no tables in {self.meta}")
-        files = found["_source"]["files"]
-        staging = directory / f".{build}.{os.getpid()}.tmp"
-        for rel, text in files.items():
+        staging = directory / f".{build}.{generation}.{os.getpid()}.tmp"
+        for rel, text in found["_source"]["files"].items():
             path = staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, "utf-8")
@@ -167,7 +170,11 @@ class Cluster:
         try:
             staging.rename(target)
         except OSError:  # another process made it first
-            pass
+            shutil.rmtree(staging, ignore_errors=True)
+        for old in directory.glob(f"{build}.*"):
+            number = old.name.rpartition(".")[2]
+            if number.isdigit() and int(number) < generation:
+                shutil.rmtree(old, ignore_errors=True)
         return target
 
     # --- the build lock -----------------------------------------------------------------

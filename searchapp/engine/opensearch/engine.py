@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from searchapp.engine.base import BuildReport, Engine, EngineUnavailable, OpenSnapshot, Progress
+from searchapp.engine.base import BuildReport, Engine, EngineUnavailable, IndexerError, OpenSnapshot, Progress
 from searchapp.engine.opensearch import cluster as clusters
 from searchapp.engine.opensearch import indexer
 from searchapp.engine.opensearch.cluster import Cluster
@@ -22,6 +22,13 @@ from searchapp.engine.plan import Weights
 from searchapp.engine.tables import BuildTables
 
 DEFAULT_INDEX = "searchapp"
+
+
+def _setting(name: str, default: int, least: int) -> int:
+    value = os.environ.get(name) or str(default)
+    if not value.isdigit() or int(value) < least:
+        raise IndexerError(f"{name}={value!r}: a whole number of at least {least}")
+    return int(value)
 
 
 class OpenSearchEngine(Engine):
@@ -35,8 +42,8 @@ class OpenSearchEngine(Engine):
             raise EngineUnavailable("no OpenSearch cluster given: pass --opensearch URL "
                                     "or set SEARCHAPP_OPENSEARCH_URL")
         self.index = (index or os.environ.get("SEARCHAPP_OPENSEARCH_INDEX") or DEFAULT_INDEX).lower()
-        self.shards = shards or int(os.environ.get("SEARCHAPP_OPENSEARCH_SHARDS") or 3)
-        self.replicas = replicas if replicas is not None else int(os.environ.get("SEARCHAPP_OPENSEARCH_REPLICAS") or 1)
+        self.shards = shards or _setting("SEARCHAPP_OPENSEARCH_SHARDS", 3, 1)
+        self.replicas = replicas if replicas is not None else _setting("SEARCHAPP_OPENSEARCH_REPLICAS", 1, 0)
         self.index_dir = Path(location)  # --index: where this machine caches the tables
         self.cache = self.index_dir / "opensearch" / self.index
         self.weights = weights
@@ -86,7 +93,7 @@ class OpenSearchEngine(Engine):
             key = self.cluster.live()
 
             def make() -> OpenSearchSnapshot:
-                tables = BuildTables.load(self.cluster.load_tables(key[0], self.cache / "tables"))
+                tables = BuildTables.load(self.cluster.load_tables(*key, self.cache / "tables"))
                 return OpenSearchSnapshot(self.client, self.url, self.cluster, key, tables)
 
             return self._open.get(key, make)

@@ -397,7 +397,7 @@ def add(url: str, name: str, cache: Path, paths: Iterable[str | os.PathLike], *,
         build, generation = cl.live()
         report = BuildReport(build=build)
         state = cl.state()
-        directory = cl.load_tables(build, _made(cache / "tables"))
+        directory = cl.load_tables(build, generation, _made(cache / "tables"))
         actor_files = tables.actor_files(directory)
         stems = tables.load_stems(cache)
         items = list(_corpus_items(list(corpus.corpus_files(paths))))

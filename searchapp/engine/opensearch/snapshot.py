@@ -259,7 +259,8 @@ class OpenSearchSnapshot(Snapshot):
         fetched = {}
         with reachable(self.url):
             for start in range(0, len(missing), PAGE):
-                found = self.client.mget(index=self.build, body={"ids": [doc_id(i) for i in missing[start:start + PAGE]]},
+                ids = [doc_id(i) for i in missing[start:start + PAGE]]
+                found = self.client.mget(index=self.build, body={"ids": ids},
                                          params={"_source": ",".join(source_fields())})
                 fetched.update({d["_source"]["id"]: d["_source"] for d in found["docs"] if d.get("found")})
         return [article(d.source if d.source is not None else fetched[d.id]) for d in docs]
