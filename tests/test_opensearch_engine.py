@@ -341,3 +341,19 @@ def test_parts_need_a_build_label_and_one_of_part_or_finish(runner, tmp_path):
     assert out.exit_code == 2 and "is not K/N" in out.output
     out = runner.invoke(main, ["rebuild", *cli_index(tmp_path / "index"), "--build", "X Y", "--part", "1/2"])
     assert out.exit_code == 1 and "build label" in out.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--opensearch-index", "my index"], "index name 'my index'"),
+    (["--opensearch-index", "_hidden"], "index name '_hidden'"),
+    (["--opensearch", "http://127.0.0.1:9"], "cannot be reached"),
+])
+def test_bad_cluster_options_are_one_line_messages(runner, tmp_path, args, message):
+    out = runner.invoke(main, ["search", "x", "--engine", "opensearch", "--index", str(tmp_path), *args])
+    assert out.exit_code == 1 and message in out.output and "Traceback" not in out.output
+
+
+def test_no_cluster_named_is_a_message(runner, tmp_path, monkeypatch):
+    monkeypatch.delenv("SEARCHAPP_OPENSEARCH_URL")
+    out = runner.invoke(main, ["stats", "--engine", "opensearch", "--index", str(tmp_path)])
+    assert out.exit_code == 1 and "no OpenSearch cluster given: pass --opensearch URL" in out.output

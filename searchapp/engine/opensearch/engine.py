@@ -10,6 +10,7 @@ both are only caches.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from searchapp.engine.plan import Weights
 from searchapp.engine.tables import BuildTables
 
 DEFAULT_INDEX = "searchapp"
+INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")  # what OpenSearch accepts, leaving room for our suffixes
 
 
 def _setting(name: str, default: int, least: int) -> int:
@@ -42,6 +44,9 @@ class OpenSearchEngine(Engine):
             raise EngineUnavailable("no OpenSearch cluster given: pass --opensearch URL "
                                     "or set SEARCHAPP_OPENSEARCH_URL")
         self.index = (index or os.environ.get("SEARCHAPP_OPENSEARCH_INDEX") or DEFAULT_INDEX).lower()
+        if not INDEX_NAME.fullmatch(self.index):
+            raise IndexerError(f"index name {self.index!r}: use letters, digits, '.', '-' and '_', "
+                               f"starting with a letter or digit (at most 100)")
         self.shards = shards or _setting("SEARCHAPP_OPENSEARCH_SHARDS", 3, 1)
         self.replicas = replicas if replicas is not None else _setting("SEARCHAPP_OPENSEARCH_REPLICAS", 1, 0)
         self.index_dir = Path(location)  # --index: where this machine caches the tables
