@@ -10,6 +10,7 @@ Java 17 or Maven cannot be had.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -101,6 +102,22 @@ def test_same_days_cooccurrence_ids_and_similar_articles(both):
         body = snap.article(snap.find(first))["body"]
         similar = snap.similar(snap.find(first), snap.tables.stemmer.terms(body), 5)
         assert len(similar) == 5 and first not in snap.ids([d for d, _s in similar])
+
+
+def test_long_ranked_lists_keep_the_first_pages_order_and_scores(both, monkeypatch):
+    """Past one page (an export), hits are read with a point in time, still
+    with cluster-wide term statistics: the first page is the same."""
+    from searchapp.engine.opensearch import snapshot
+
+    _whoosh, cluster = both
+    monkeypatch.setattr(snapshot, "PAGE", 8)
+    sel = select(cluster, Request.make("presiden"))
+    assert sel.rs.total > 30
+    first = sel.snapshot.ranked(sel.rs, 10, math.inf)
+    scanned = sel.snapshot.ranked(sel.rs, 30, math.inf)
+    assert [(h.id, round(s, 4)) for h, s in scanned[:10]] == [(h.id, round(s, 4)) for h, s in first]
+    scores = [s for _h, s in scanned]
+    assert len(scanned) == 30 and scores == sorted(scores, reverse=True) and scores[-1] > 0
 
 
 def test_a_rebuild_moves_the_alias_keeps_the_previous_build_and_can_roll_back(tmp_path):

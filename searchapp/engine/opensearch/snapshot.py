@@ -97,7 +97,7 @@ class OpenSearchSnapshot(Snapshot):
             raise TooSlow
         return found
 
-    def _scan(self, query: dict, sort: list, source: list[str] | bool) -> Iterator[dict]:
+    def _scan(self, query: dict, sort: list, source: list[str] | bool, **params) -> Iterator[dict]:
         """Every hit of a query in `sort` order, read with a point in time."""
         with reachable(self.url):
             pit = self.client.create_pit(index=self.build, params={"keep_alive": KEEP_ALIVE})["pit_id"]
@@ -105,10 +105,11 @@ class OpenSearchSnapshot(Snapshot):
                 after = None
                 while True:
                     body = {"query": query, "size": PAGE, "sort": sort, "_source": source,
-                            "pit": {"id": pit, "keep_alive": KEEP_ALIVE}, "track_total_hits": False}
+                            "pit": {"id": pit, "keep_alive": KEEP_ALIVE}, "track_total_hits": False,
+                            "track_scores": True}
                     if after:
                         body["search_after"] = after
-                    hits = self.client.search(body=body)["hits"]["hits"]
+                    hits = self.client.search(body=body, params=params or None)["hits"]["hits"]
                     yield from hits
                     if len(hits) < PAGE:
                         return
@@ -203,7 +204,7 @@ class OpenSearchSnapshot(Snapshot):
                                  deadline, **params)
             hits = found["hits"]["hits"]
         else:
-            hits = self._scan(body["query"], body["sort"], source_fields())
+            hits = self._scan(body["query"], body["sort"], source_fields(), **params)
         for h in hits:
             out.append((Hit(h["_source"]["id"], h["_source"]), float(h["_score"] or 0.0)))
             if len(out) == limit:
