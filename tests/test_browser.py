@@ -8,6 +8,7 @@ tmp dir.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import threading
@@ -49,7 +50,15 @@ def serving(index_dir: Path) -> Iterator[str]:
     """The app under waitress on a free loopback port, in a thread."""
     app = create_app({"INDEX_DIR": str(index_dir)})
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError as exc:  # close() below can pull the socket from under the loop's select()
+            if exc.errno != errno.EBADF:
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
