@@ -93,6 +93,15 @@ def count(browser: WebDriver) -> int:
     return int(browser.find_element(By.CSS_SELECTOR, "#result-count strong").text.replace(".", ""))
 
 
+def follow_count(browser: WebDriver, selector: str) -> int:
+    """Click the first link matching `selector` that shows a number of articles; that number."""
+    link = browser.find_elements(By.CSS_SELECTOR, selector)[0]
+    expected = int(link.text.replace(".", ""))
+    browser.execute_script("arguments[0].scrollIntoView()", link)
+    navigate(browser, link.click)
+    return expected
+
+
 def chips(browser: WebDriver) -> list[str]:
     return [" ".join(c.text.replace("×", "").replace("(hapus filter)", "").split())
             for c in browser.find_elements(By.CSS_SELECTOR, "a.chip")]
@@ -254,10 +263,7 @@ def test_timeline_and_cooccurrence_views_at_both_widths(browser, clickid_index, 
                 shot(browser, tmp_path, f"12-cooccurrence-{name}")
 
                 browser.set_window_size(width, height)
-                cell = browser.find_elements(By.CSS_SELECTOR, "table.heat td.h5 a, table.heat td.h4 a")[0]
-                expected = int(cell.text.replace(".", ""))
-                browser.execute_script("arguments[0].scrollIntoView()", cell)
-                navigate(browser, cell.click)
+                expected = follow_count(browser, "table.heat td.h5 a, table.heat td.h4 a")
                 assert browser.current_url.count("all_actor=") == 2
                 assert count(browser) == expected
                 assert [c.split(":")[0] for c in chips(browser)] == ["Menyebut", "Menyebut"]
@@ -287,10 +293,7 @@ def test_research_views_at_both_widths(browser, clickid_index, tmp_path):
             assert browser.execute_script("return document.documentElement.scrollWidth") <= width
             shot(browser, folder, f"14-compare-{name}")
             browser.set_window_size(width, height)
-            link = browser.find_elements(By.CSS_SELECTOR, "table.compare-table a")[0]
-            expected = int(link.text.replace(".", ""))
-            browser.execute_script("arguments[0].scrollIntoView()", link)
-            navigate(browser, link.click)
+            expected = follow_count(browser, "table.compare-table a")
             assert count(browser) == expected
 
             browser.get(base + "/actors")

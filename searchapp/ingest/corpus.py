@@ -381,6 +381,11 @@ def unique_ids(items: Iterable[Article | Skipped]) -> Iterator[Article | Skipped
         yield item
 
 
+def read_unique(files: Iterable[Path]) -> Iterator[Article | Skipped]:
+    """Every article of the corpus files, the first of each id (later ones reported): what a build indexes."""
+    return unique_ids(item for f in files for item in read_file(f))
+
+
 def count_articles(paths: Iterable[str | os.PathLike]) -> int:
     """A quick count of the articles under the paths, for progress bars."""
     total = 0

@@ -60,15 +60,11 @@ class Loader:
         self.df: Counter[tuple[str, str]] = Counter()
         self.cf: Counter[tuple[str, str]] = Counter()
 
-    def count(self, doc: dict, sign: int = 1) -> None:
+    def count(self, doc: dict) -> None:
         for name in VOCABULARY_FIELDS:
             terms = doc[name]
-            if sign > 0:
-                self.cf.update((name, t) for t in terms)
-                self.df.update((name, t) for t in set(terms))
-            else:
-                self.cf.subtract((name, t) for t in terms)
-                self.df.subtract((name, t) for t in set(terms))
+            self.cf.update((name, t) for t in terms)
+            self.df.update((name, t) for t in set(terms))
 
     def load(self, batch: list[tuple[int, Article | Skipped]]) -> tuple[int, list[Skipped]]:
         """Analyse and bulk-index one batch of (order, article)."""
@@ -113,15 +109,6 @@ def _worker(url: str, build: str, actor_files: list[str], stems: dict[str, str],
                      loader.preparer.stemmer.export()))
     except BaseException as exc:  # reported to the parent, which fails the build
         results.put(("error", f"{type(exc).__name__}: {exc}", None))
-
-
-def _corpus_items(paths: list[Path]) -> Iterator[Article | Skipped]:
-    return corpus.unique_ids(item for f in paths for item in corpus.read_file(f))
-
-
-def _default_procs(files: list[Path]) -> int:
-    size = sum(p.stat().st_size * (4 if p.name.endswith(".gz") else 1) for p in files)
-    return 1 if size < 2_000_000 else max(1, min(os.cpu_count() or 1, 4))
 
 
 class Counts:
@@ -261,8 +248,8 @@ def rebuild(url: str, name: str, cache: Path, corpus_paths: Iterable[str | os.Pa
             client.indices.create(index=build, body=index_body(shards, replicas, weights))
             client.indices.create(index=Cluster.vocabulary(build), body=VOCABULARY)
             stems = tables.load_stems(cache)
-            counts = load(url, build, _corpus_items(files), stored, stems, procs or _default_procs(files), report,
-                          progress, renew=lease.renew)
+            counts = load(url, build, corpus.read_unique(files), stored, stems,
+                          procs or workers.default_procs(files), report, progress, renew=lease.renew)
             if report.indexed == 0:
                 raise IndexerError(f"no readable articles in {', '.join(map(str, paths))}")
             if strict and report.skipped:
@@ -320,8 +307,9 @@ def load_part(url: str, name: str, cache: Path, corpus_paths: Iterable[str | os.
             client.indices.create(index=Cluster.vocabulary(build), body=VOCABULARY, ignore=400)
             files = list(corpus.corpus_files([Path(p) for p in corpus_paths]))
             stems = tables.load_stems(cache)
-            counts = load(url, build, _corpus_items(files), stored, stems, procs or _default_procs(files), report,
-                          progress, first_order=part << PART_ORDER_BITS)
+            counts = load(url, build, corpus.read_unique(files), stored, stems,
+                          procs or workers.default_procs(files), report, progress,
+                          first_order=part << PART_ORDER_BITS)
             cl.save_part(build, part, {"parts": parts, "indexed": report.indexed, "replicas": replicas,
                                        "tables": _files_digest([*actor_files, *synonym_files]),
                                        "counts": counts.pack()})
@@ -400,7 +388,7 @@ def add(url: str, name: str, cache: Path, paths: Iterable[str | os.PathLike], *,
         directory = cl.load_tables(build, generation, _made(cache / "tables"))
         actor_files = tables.actor_files(directory)
         stems = tables.load_stems(cache)
-        items = list(_corpus_items(list(corpus.corpus_files(paths))))
+        items = list(corpus.read_unique(corpus.corpus_files(paths)))
         articles = [i for i in items if isinstance(i, Article)]
         removed = Loader(url, build, actor_files, stems)  # the replaced articles' words, counted out
         for batch in workers.batches([a.id for a in articles], 500):

@@ -97,10 +97,11 @@ class OpenSearchSnapshot(Snapshot):
             raise TooSlow
         return found
 
-    def _scan(self, query: dict, sort: list, source: list[str] | bool, **params) -> Iterator[dict]:
-        """Every hit of a query in `sort` order, read with a point in time."""
+    def _scan(self, query: dict, sort: list, source: list[str] | bool, index: str | None = None,
+              **params) -> Iterator[dict]:
+        """Every hit of a query in `sort` order (of the build, or of `index`), read with a point in time."""
         with reachable(self.url):
-            pit = self.client.create_pit(index=self.build, params={"keep_alive": KEEP_ALIVE})["pit_id"]
+            pit = self.client.create_pit(index=index or self.build, params={"keep_alive": KEEP_ALIVE})["pit_id"]
             try:
                 after = None
                 while True:
@@ -144,21 +145,8 @@ class OpenSearchSnapshot(Snapshot):
         return self._term_stats(field, text)[0]
 
     def _vocabulary_terms(self, query: dict) -> list[str]:
-        hits = self._scan_index(self.vocabulary, query)
+        hits = self._scan(query, [{"term": "asc"}], ["term"], index=self.vocabulary)
         return [h["_source"]["term"] for h in hits]
-
-    def _scan_index(self, index: str, query: dict) -> list[dict]:
-        out, after = [], None
-        with reachable(self.url):
-            while True:
-                body = {"query": query, "size": 10_000, "sort": [{"term": "asc"}], "_source": ["term"]}
-                if after:
-                    body["search_after"] = after
-                hits = self.client.search(index=index, body=body)["hits"]["hits"]
-                out += hits
-                if len(hits) < 10_000:
-                    return out
-                after = hits[-1]["sort"]
 
     def words(self, field: str) -> Iterable[str]:
         return self.once(f"words:{field}", lambda: self._vocabulary_terms({"term": {"field": field}}))

@@ -32,13 +32,7 @@ from searchapp.ingest.corpus import Skipped
 from searchapp.text.synonyms import Synonyms
 
 BATCH = 64
-PARALLEL_MIN_FILES_BYTES = 2_000_000
 SEGMENT_BYTES = 160_000_000  # postings a rebuild process holds before it writes a segment
-
-
-def _corpus_size(paths: list[Path]) -> int:
-    """Roughly the bytes of text: gzip'd news shrinks about four times."""
-    return sum(p.stat().st_size * (4 if p.name.endswith(".gz") else 1) for p in paths)
 
 
 def whoosh_fields(doc: dict) -> dict:
@@ -151,12 +145,6 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
     return stems
 
 
-def _default_procs(files: list[Path]) -> int:
-    if _corpus_size(files) < PARALLEL_MIN_FILES_BYTES:
-        return 1
-    return max(1, min(os.cpu_count() or 1, 4))
-
-
 def rebuild(
     corpus_paths: Iterable[str | os.PathLike],
     index_dir: str | os.PathLike,
@@ -191,8 +179,8 @@ def rebuild(
             Gazetteer.load(stored_actors)  # a bad user file fails here, before any work
             Synonyms.load(tables.store_files(build_dir, tables.SYNONYMS_DIR, synonym_files, "synonym file"))
             ix = whoosh_index.create_in(str(build_dir), build_schema())
-            items = corpus.unique_ids(item for f in files for item in corpus.read_file(f))
-            procs = procs or _default_procs(files)
+            items = corpus.read_unique(files)
+            procs = procs or workers.default_procs(files)
             actors = [str(p) for p in stored_actors]
             stems = tables.load_stems(index_dir)
             if procs > 1:
@@ -246,7 +234,7 @@ def add(
         preparer = Preparer(actor_files, stems)
         ix = builds.open_build(build_dir)
         writer = ix.writer(limitmb=128)
-        items = corpus.unique_ids(item for f in files for item in corpus.read_file(f))
+        items = corpus.read_unique(files)
         _update_serial(writer, build_dir, items, preparer, report, progress)
         tables.save_stems(index_dir, {**stems, **preparer.stemmer.export()})
         report.documents = ix.doc_count()
