@@ -93,6 +93,7 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None
     required: tuple[str, ...] = ()
+    story: str | None = None  # only the articles of this story (its copies)
 
 
 class TermStats(Protocol):
@@ -110,9 +111,10 @@ class TermStats(Protocol):
 
 
 class ResultSet(ABC):
-    """The articles a plan and filters select in one snapshot."""
+    """The articles a plan and filters select in one snapshot; collapsed
+    (`Snapshot.collapse`), one article per story."""
 
-    total: int
+    total: int  # articles, or stories when collapsed
 
 
 class Snapshot(ABC):
@@ -201,6 +203,29 @@ class Snapshot(ABC):
     def value_lists(self, rs: ResultSet, name: str) -> list[list[str]]:
         """Each article's values of a facet."""
 
+    # --- stories (engine/stories.py) -------------------------------------------
+    #
+    # A collapsed result set stands for one article per story: of each story,
+    # the first article in canonical order the set holds. On it `total`,
+    # `docs` and `value_lists` give those articles; `ranked` orders the
+    # stories by their best-scoring article and `by_date` by their newest (or
+    # oldest) one; `facet_counts` and `days` count stories (a story once in
+    # each value or day any of its articles has).
+
+    @abstractmethod
+    def collapse(self, rs: ResultSet) -> ResultSet:
+        """The result set, one article per story."""
+
+    @abstractmethod
+    def copies(self, rs: ResultSet, docs: list[Doc]) -> dict[Doc, list[Doc]]:
+        """For each of `docs`, the other articles of its story the result set
+        holds (collapsed or not), in canonical order."""
+
+    @abstractmethod
+    def story(self, doc: Doc) -> tuple[str, list[Doc]]:
+        """An article's story id and every article of the story in the build,
+        in canonical order (the article alone when it has no copies)."""
+
     @abstractmethod
     def similar(self, doc: Doc, terms: str, top: int) -> list[tuple[Doc, float]]:
         """The articles (other than `doc`) most like the given stemmed terms."""
@@ -214,7 +239,7 @@ class Snapshot(ABC):
     @abstractmethod
     def article(self, doc: Doc) -> dict:
         """The stored article: id, title, body, outlet, published (date or
-        None), url, category, the facet values, source, extra."""
+        None), url, category, the facet values, source, extra, and its story id."""
 
     def articles(self, docs: list[Doc]) -> list[dict]:
         """Several stored articles (an engine over a network fetches them in one request)."""

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 from searchapp import facets
+from searchapp.engine import stories
 from searchapp.facets.actors import Gazetteer
 from searchapp.ingest.corpus import Article, Skipped
 from searchapp.text import analysis
@@ -25,7 +28,8 @@ LEAD_TERMS = 50  # news puts the story in its first sentences (the lead)
 class Preparer:
     """Turns a build's articles into analysed documents, with the build's own
     gazetteer and stemmer; and counts what the searcher reads beside the
-    index (words written as names, the written forms of each stem)."""
+    index (words written as names, the written forms of each stem) and the
+    band keys the build's stories are found by."""
 
     def __init__(self, actor_files: list[str], stems: dict[str, str]):
         self.gazetteer = Gazetteer.load(actor_files)
@@ -33,6 +37,9 @@ class Preparer:
         self.stemmer.load(stems)
         self.names: Counter[str] = Counter()
         self.forms: Counter[tuple[str, str]] = Counter()
+        self.fingerprints = stories.Fingerprints()
+        self.story_ids: list[str] = []
+        self._story_keys: list[np.ndarray] = []
 
     def prepare(self, article: Article) -> dict:
         """The document's fields: term lists for the indexed fields, the
@@ -46,6 +53,9 @@ class Preparer:
         self.forms.update((stem(w), w) for w in set(body_exact + title_exact)
                           if w.isalpha() or not analysis.compound(w, stem))
         extraction = facets.Extraction(self.gazetteer, title, title_terms + body_terms)
+        keys = self.fingerprints.band_keys(self.fingerprints.shingles(article.body))
+        self.story_ids.append(article.id)
+        self._story_keys.append(keys)
         return {
             "id": article.id,
             "title": title_terms,
@@ -56,12 +66,17 @@ class Preparer:
             EXACT["title"]: title_exact,
             EXACT["body"]: body_exact,
             **{f.name: f.extract(article, extraction) for f in facets.FACETS},
+            stories.BANDS_FIELD: stories.band_terms(keys),
             "published": article.published,
             "category": article.category or "",
             "url": article.url,
             "source": article.source,
             "extra": article.extra,
         }
+
+    def story_keys(self) -> np.ndarray:
+        """The band keys of the articles prepared so far, a row each (`story_ids`)."""
+        return stories.key_rows(self.fingerprints, self._story_keys)
 
     def prepare_or_skip(self, item: Article | Skipped) -> dict | Skipped:
         return item if isinstance(item, Skipped) else self.prepare(item)

@@ -30,7 +30,7 @@ _THOUSANDS_RE = re.compile(r"\d{1,3}(?:\.\d{3})+")
 _APOSTROPHES = str.maketrans("", "", "'’")
 
 
-def _read_lines(name: str) -> Iterator[str]:
+def read_lines(name: str) -> Iterator[str]:
     text = resources.files("searchapp.data").joinpath(name).read_text("utf-8")
     for line in text.splitlines():
         line = line.strip()
@@ -41,14 +41,14 @@ def _read_lines(name: str) -> Iterator[str]:
 @cache
 def stop_words() -> frozenset[str]:
     """The reviewed stop-word list (data/stopwords.txt)."""
-    return frozenset(w.lower() for w in _read_lines("stopwords.txt"))
+    return frozenset(w.lower() for w in read_lines("stopwords.txt"))
 
 
 @cache
 def stem_exceptions() -> dict[str, str]:
     """Words whose stem we fix by hand because Sastrawi gets them wrong."""
     table = {}
-    for line in _read_lines("stem_exceptions.tsv"):
+    for line in read_lines("stem_exceptions.tsv"):
         word, _, stem = line.partition("\t")
         table[word.strip().lower()] = stem.strip().lower()
     return table

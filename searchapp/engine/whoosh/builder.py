@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.query import Or, Term
 
-from searchapp.engine import tables, workers
+from searchapp.engine import stories, tables, workers
 from searchapp.engine.base import BuildReport, IndexerError, Progress
 from searchapp.engine.document import Preparer
 from searchapp.engine.whoosh import builds
@@ -51,26 +53,68 @@ def whoosh_fields(doc: dict) -> dict:
 
 
 def _add(add: Callable[..., None], docs: Iterable[dict | Skipped], report: BuildReport,
-         progress: Progress | None) -> None:
+         progress: Progress | None, added: list[stories.Copy] | None = None) -> None:
     for doc in docs:
         if isinstance(doc, Skipped):
             report.skipped.append(doc)
         else:
             add(**whoosh_fields(doc))
             report.indexed += 1
+            if added is not None:
+                added.append(stories.Copy(doc["id"], doc["body_text"], doc["published"], (doc["outlet"] or [None])[0]))
         if progress:
             progress(1)
 
 
-def _update_serial(writer, build_dir: Path, items: Iterable, preparer: Preparer, report: BuildReport,
+def _fetcher(searcher) -> stories.Fetch:
+    """The stored articles of ids, as the story clustering compares them."""
+    def fetch(ids: list[str]) -> dict[str, stories.Copy]:
+        out = {}
+        for article_id in ids:
+            doc = searcher.document_number(id=article_id)
+            if doc is not None:
+                fields = searcher.stored_fields(doc)
+                published = fields.get("published")
+                out[article_id] = stories.Copy(article_id, fields.get("body", ""),
+                                               published.date() if published else None,
+                                               (fields.get("outlet") or [None])[0])
+        return out
+    return fetch
+
+
+def _with_bands(searcher) -> Callable[[list[str]], set[str]]:
+    """The ids of the articles having any of the band terms."""
+    def candidates(terms: list[str]) -> set[str]:
+        if not terms:
+            return set()
+        docs = searcher.docs_for_query(Or([Term(stories.BANDS_FIELD, t) for t in terms]))
+        return {searcher.stored_fields(d)["id"] for d in docs}
+    return candidates
+
+
+def _cluster(build_dir: Path, ids: list[str], keys: np.ndarray) -> None:
+    """Find the stories of a fresh build (before it goes live) and keep them in it."""
+    with builds.open_build(build_dir).searcher() as searcher:
+        found = stories.cluster(stories.Fingerprints(), ids, keys, _fetcher(searcher))
+    found.save(build_dir)
+
+
+def _update_serial(writer, ix, build_dir: Path, items: Iterable, preparer: Preparer, report: BuildReport,
                    progress: Progress | None) -> None:
-    """Analyse and add or replace articles with Whoosh's own writer (`add`)."""
+    """Analyse and add or replace articles with Whoosh's own writer (`add`);
+    the stories table is written before the commit (a reader opening between
+    the two reads ids it does not find yet as articles without copies)."""
+    added: list[stories.Copy] = []
     try:
-        _add(writer.update_document, (preparer.prepare_or_skip(i) for i in items), report, progress)
+        _add(writer.update_document, (preparer.prepare_or_skip(i) for i in items), report, progress, added)
+        with ix.searcher() as searcher:  # the build as it was before this add
+            joined = stories.join(preparer.fingerprints, stories.Stories.load(build_dir), added,
+                                  _with_bands(searcher), _fetcher(searcher))
     except BaseException:
         writer.cancel()
         raise
     tables.write_names(build_dir, preparer.names, preparer.forms)
+    joined.save(build_dir)
     writer.commit()
 
 
@@ -92,6 +136,7 @@ def _rebuild_serial(ix, build_dir: Path, items: Iterable, preparer: Preparer, re
         series = SegmentSeries(ix, SEGMENT_BYTES)
         _add(series.add_document, (preparer.prepare_or_skip(i) for i in items), report, progress)
         _commit_segments(writer, build_dir, series.finish(), preparer.names, preparer.forms)
+        _cluster(build_dir, preparer.story_ids, preparer.story_keys())
     except BaseException:
         writer.cancel()
         raise
@@ -113,7 +158,8 @@ def _segment_worker(build_dir: str, actor_files: list[str], stems: dict[str, str
                     series.add_document(**whoosh_fields(doc))
                     added += 1
             results.put(("batch", added, skipped))
-        results.put(("done", series.finish(), (preparer.names, preparer.forms, preparer.stemmer.export())))
+        results.put(("done", series.finish(), (preparer.names, preparer.forms, preparer.stemmer.export(),
+                                               preparer.story_ids, preparer.story_keys())))
     except BaseException as exc:  # reported to the parent, which fails the build
         results.put(("error", f"{type(exc).__name__}: {exc}", None))
 
@@ -126,6 +172,8 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
     topics.load()  # built once here, inherited by the forked workers (each stemmed ~2,000 topic words)
     writer = ix.writer()  # holds Whoosh's write lock and commits the table of contents
     segments, names, forms, stems = [], Counter(), Counter(), {}
+    story_ids: list[str] = []
+    story_keys: list[np.ndarray] = []
 
     def on_batch(added: int, skipped: list[Skipped]) -> None:
         report.indexed += added
@@ -138,10 +186,13 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
         names.update(learned[0])
         forms.update(learned[1])
         stems.update(learned[2])
+        story_ids.extend(learned[3])
+        story_keys.append(learned[4])
 
     workers.run(_segment_worker, (str(build_dir), actor_files, stems_in), workers.batches(items, BATCH), procs,
                 on_batch, on_done, on_failure=writer.cancel)
     _commit_segments(writer, build_dir, segments, names, forms)
+    _cluster(build_dir, story_ids, np.vstack(story_keys))
     return stems
 
 
@@ -235,7 +286,7 @@ def add(
         ix = builds.open_build(build_dir)
         writer = ix.writer(limitmb=128)
         items = corpus.read_unique(files)
-        _update_serial(writer, build_dir, items, preparer, report, progress)
+        _update_serial(writer, ix, build_dir, items, preparer, report, progress)
         tables.save_stems(index_dir, {**stems, **preparer.stemmer.export()})
         report.documents = ix.doc_count()
         known = builds.added_paths(index_dir)

@@ -130,3 +130,60 @@ def load(reader) -> Columns:
     live = np.concatenate([np.zeros(0, bool), *live_parts])
     days = np.concatenate([np.zeros(0, np.int32), *day_parts])
     return Columns(live=live, days=days, facets={name: _facet(reader, name, live) for name in facets.names()})
+
+
+@dataclass
+class StoryColumns:
+    """The build's stories (engine/stories.py) over document numbers: an
+    article's story number (its own document number when it has no copies)
+    and its place in the story's canonical order."""
+
+    number: np.ndarray  # int64 per document
+    place: np.ndarray  # int32 per document, 0 for the canonical article (and an article alone)
+    member: np.ndarray  # bool per document: in a story with copies
+    names: dict[int, str]  # story number → story id, for stories with copies
+    numbers: dict[str, int]  # story id → story number
+    docs: dict[int, np.ndarray]  # story number → its documents, canonical first
+
+    @classmethod
+    def load(cls, rows: dict[str, tuple[str, int]], doc_number, size: int) -> StoryColumns:
+        """From the stories table; `doc_number(id)` is the live document of
+        an id or None (an id the build does not hold yet is left out)."""
+        number = np.arange(size, dtype=np.int64)
+        place = np.zeros(size, np.int32)
+        member = np.zeros(size, bool)
+        names: dict[int, str] = {}
+        numbers: dict[str, int] = {}
+        grouped: dict[int, list[tuple[int, int]]] = {}
+        for article, (story, at) in rows.items():
+            doc = doc_number(article)
+            if doc is None:
+                continue
+            n = numbers.setdefault(story, size + len(numbers))
+            names[n] = story
+            number[doc], place[doc], member[doc] = n, at, True
+            grouped.setdefault(n, []).append((at, doc))
+        docs = {n: np.array([d for _at, d in sorted(group)], np.int64) for n, group in grouped.items()}
+        return cls(number, place, member, names, numbers, docs)
+
+    def representatives(self, mask: np.ndarray) -> np.ndarray:
+        """The mask with one article per story: each story's first in canonical order."""
+        multi = np.flatnonzero(mask & self.member)
+        if not len(multi):
+            return mask
+        ordered = multi[np.lexsort((self.place[multi], self.number[multi]))]
+        numbers = self.number[ordered]
+        out = mask & ~self.member
+        out[ordered[np.r_[True, numbers[1:] != numbers[:-1]]]] = True
+        return out
+
+    def repeats(self, keys: np.ndarray, docs: np.ndarray) -> np.ndarray:
+        """Per key (a facet value, a day), how many of `docs` having it are a
+        story's second or later article with that key: what counting stories
+        takes off counting articles. `keys[i]` belongs to `docs[i]`."""
+        multi = self.member[docs]
+        if not multi.any():
+            return np.zeros(0, np.int64)
+        keys, numbers = keys[multi].astype(np.int64), self.number[docs[multi]]
+        pairs = np.unique(np.stack([keys, numbers]), axis=1)
+        return np.bincount(keys) - np.bincount(pairs[0], minlength=int(keys.max()) + 1)

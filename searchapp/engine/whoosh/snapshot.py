@@ -9,7 +9,7 @@ count is a set operation over the columns, not a walk over stored fields.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -19,10 +19,11 @@ from whoosh import scoring
 from searchapp import facets
 from searchapp.engine import plan
 from searchapp.engine.base import Doc, Filters, ResultSet, Snapshot
+from searchapp.engine.stories import Stories
 from searchapp.engine.tables import BuildTables
 from searchapp.engine.whoosh import columns
 from searchapp.engine.whoosh.builds import open_build
-from searchapp.engine.whoosh.columns import UNDATED
+from searchapp.engine.whoosh.columns import UNDATED, StoryColumns
 from searchapp.engine.whoosh.ranking import Match, Ranker, expand_prefix
 from searchapp.engine.whoosh.storage import warm
 
@@ -35,16 +36,25 @@ class Selection(ResultSet):
     matched: np.ndarray  # text, dates and required actors, before facet filters
     chosen: dict[str, np.ndarray]  # per facet: mask of the articles having a selected value
     final_mask: np.ndarray  # what the user sees
+    shown_mask: np.ndarray | None = None  # collapsed: one article per story of final_mask
     _bases: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
+        return int(self.shown.sum())
+
+    @property
+    def total_articles(self) -> int:
         return int(self.final_mask.sum())
 
     @property
+    def shown(self) -> np.ndarray:
+        return self.final_mask if self.shown_mask is None else self.shown_mask
+
+    @property
     def final(self) -> np.ndarray:
-        """The document numbers the user sees, ascending."""
-        return np.flatnonzero(self.final_mask)
+        """The document numbers the user sees (one per story when collapsed), ascending."""
+        return np.flatnonzero(self.shown)
 
     def base(self, facet: str) -> tuple[np.ndarray, np.ndarray]:
         """(documents, mask) a facet counts in: every selection but its own."""
@@ -69,10 +79,14 @@ class WhooshSnapshot(Snapshot):
         warm(self.searcher)
         self.fields = frozenset(self.reader.schema.names())
         self.columns = columns.load(self.reader)
+        self.stories = StoryColumns.load(Stories.load(build).rows, self._live_doc, self.columns.size)
         self.ranker = Ranker(self.searcher, self.columns, k1=weights.k1, b=weights.b)
 
     def close(self) -> None:
         self.searcher.close()
+
+    def _live_doc(self, article_id: str) -> int | None:
+        return self.searcher.document_number(id=article_id)
 
     # --- the indexed words ---------------------------------------------------
 
@@ -100,6 +114,8 @@ class WhooshSnapshot(Snapshot):
             matched = matched & (cols.days >= first) & (cols.days <= last) & (cols.days != UNDATED)
         for actor in filters.required:
             matched = matched & cols.mask(cols.facets["actor"].docs(actor))
+        if filters.story is not None:
+            matched = matched & cols.mask(self._story_docs(filters.story))
         chosen = {
             name: cols.mask(np.concatenate([cols.facets[name].docs(v) for v in values]))
             for name, values in filters.selected.items()
@@ -117,19 +133,55 @@ class WhooshSnapshot(Snapshot):
         docs, mask = rs.base(name)
         facet = self.columns.facets[name]
         counts = facet.counts(docs, mask)
+        if rs.shown_mask is not None:
+            pairs = np.flatnonzero(mask[facet.by_doc_docs] & self.stories.member[facet.by_doc_docs])
+            repeats = self.stories.repeats(facet.by_doc_values[pairs], facet.by_doc_docs[pairs])
+            counts[: len(repeats)] -= repeats
         return Counter({facet.values[i]: int(counts[i]) for i in np.flatnonzero(counts)})
 
     def has_value(self, name: str, value: str) -> bool:
         return value in self.columns.facets[name].index
 
     def ranked(self, rs: Selection, limit: int, deadline: float) -> list[tuple[Doc, float]]:
-        return self.ranker.top(rs.found, rs.final_mask, limit, deadline)
+        if rs.shown_mask is None:
+            return self.ranker.top(rs.found, rs.final_mask, limit, deadline)
+        top = self.ranker.top(rs.found, rs.final_mask, limit + self._repeats(rs), deadline)
+        return self._per_story(rs, top, limit)
+
+    def _repeats(self, rs: Selection) -> int:
+        """How many articles of the selection are not their story's shown one:
+        the most a list of the first N articles must go past to hold N stories."""
+        return rs.total_articles - rs.total
+
+    def _per_story(self, rs: Selection, ordered: list, limit: int) -> list:
+        """The first `limit` stories of a list of (document, ...) pairs, each
+        at its first place, given as its shown article."""
+        out, seen = [], set()
+        number = self.stories.number
+        for item in ordered:
+            story = int(number[item[0]])
+            if story not in seen:
+                seen.add(story)
+                shown = item[0] if story < self.columns.size else self._shown_of(rs, story)
+                out.append((shown, *item[1:]))
+                if len(out) == limit:
+                    break
+        return out
+
+    def _shown_of(self, rs: Selection, story: int) -> int:
+        docs = self.stories.docs[story]
+        return int(docs[rs.final_mask[docs]][0])
 
     def by_date(self, rs: Selection, newest: bool, limit: int) -> list[Doc]:
+        if rs.shown_mask is None:
+            return self._by_date(rs.final, newest, limit)
+        ordered = self._by_date(np.flatnonzero(rs.final_mask), newest, limit + self._repeats(rs))
+        return [d for (d,) in self._per_story(rs, [(d,) for d in ordered], limit)]
+
+    def _by_date(self, docs: np.ndarray, newest: bool, limit: int) -> list[Doc]:
         """From the day column: Whoosh's sorting collector read two columns
         per document and took ~120 ms to order the whole corpus. Ties in
         document order."""
-        docs = rs.final
         days = self.columns.days[docs].astype(np.int64)
         undated = days == UNDATED
         key = np.where(undated, 1 << 40, -days if newest else days)
@@ -143,14 +195,46 @@ class WhooshSnapshot(Snapshot):
         mask = rs.final_mask
         if facet is not None:
             mask = mask & self.columns.mask(self.columns.facets[facet[0]].docs(facet[1]))
-        days = self.columns.days[mask]
-        dated = days[days != UNDATED]
-        values, counts = np.unique(dated, return_counts=True)
-        return Counter({date.fromordinal(int(v)): int(n) for v, n in zip(values, counts)}), len(days) - len(dated)
+        docs = np.flatnonzero(mask)
+        days = self.columns.days[docs]
+        values, counts = np.unique(days, return_counts=True)
+        if rs.shown_mask is not None:
+            repeats = self.stories.repeats(np.searchsorted(values, days), docs)
+            counts[: len(repeats)] -= repeats
+        found = Counter({date.fromordinal(int(v)): int(n) for v, n in zip(values, counts) if v != UNDATED and n})
+        return found, int(counts[values == UNDATED].sum())
 
     def value_lists(self, rs: Selection, name: str) -> list[list[str]]:
         facet = self.columns.facets[name]
         return [facet.values_of(d) for d in rs.final]
+
+    # --- stories -------------------------------------------------------------------
+
+    def collapse(self, rs: Selection) -> Selection:
+        if rs.shown_mask is not None:
+            return rs
+        return replace(rs, shown_mask=self.stories.representatives(rs.final_mask))
+
+    def copies(self, rs: Selection, docs: list[Doc]) -> dict[Doc, list[Doc]]:
+        out = {}
+        for doc in docs:
+            story = int(self.stories.number[doc])
+            members = self.stories.docs.get(story, np.empty(0, np.int64))
+            out[doc] = [int(d) for d in members if d != doc and rs.final_mask[d]]
+        return out
+
+    def story(self, doc: Doc) -> tuple[str, list[Doc]]:
+        story = int(self.stories.number[doc])
+        if story < self.columns.size:
+            return self.searcher.stored_fields(doc)["id"], [doc]
+        return self.stories.names[story], self.stories.docs[story].tolist()
+
+    def _story_docs(self, story_id: str) -> np.ndarray:
+        number = self.stories.numbers.get(story_id)
+        if number is not None:
+            return self.stories.docs[number]
+        doc = self._live_doc(story_id)
+        return np.array([doc] if doc is not None and not self.stories.member[doc] else [], np.int64)
 
     def similar(self, doc: Doc, terms: str, top: int) -> list[tuple[Doc, float]]:
         hits = self.searcher.more_like(doc, "body", text=terms, top=top, numterms=20)
@@ -174,6 +258,7 @@ class WhooshSnapshot(Snapshot):
             **{name: list(fields.get(name) or []) for name in facets.names()},
             "source": fields.get("source"),
             "extra": fields.get("extra") or {},
+            "story": self.stories.names.get(int(self.stories.number[doc]), fields["id"]),
         }
 
     @property
