@@ -52,7 +52,8 @@ ENGLISH = {"Accept-Language": "en"}
 def test_openapi_document_is_valid(spec):
     validate_spec(spec)
     params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert params == {"q", "outlet", "actor", "topic", "all_actor", "from", "to", "sort", "page", "per_page"}
+    assert params == {"q", "outlet", "actor", "topic", "all_actor", "from", "to", "collapse", "count", "story", "sort",
+                      "page", "per_page"}
     assert {"SearchResult", "Hit", "Facet", "Article", "Error"} <= set(spec["components"]["schemas"])
 
 

@@ -50,7 +50,7 @@ def test_ranking_prefers_title_then_lead_then_deep_body_and_exact_forms(tmp_path
     ])
     rebuild([corpus], tmp_path / "index")
     live = engine_at(tmp_path / "index")
-    ranked = ids(search(live, "serangan"))
+    ranked = ids(search(live, "serangan", collapse="off"))  # their shared filler makes them copies of one text
     live.close()
     assert ranked.index("exact") < ranked.index("lead") < ranked.index("deep")
     assert ranked.index("title") < ranked.index("deep")

@@ -240,9 +240,10 @@ def test_pagination(client):
 
 
 def test_pages_are_capped_at_the_search_window():
-    result = {"total": 50_000, "per_page": 100, "page": 50, "hits": [{}] * 100}
+    result = {"total": 50_000, "stories": 40_000, "collapse": False, "per_page": 100, "page": 50, "hits": [{}] * 100}
     shown = pagination(result)
     assert shown["last"] == 100
+    assert pagination({**result, "collapse": True, "stories": 2_050})["last"] == 21  # collapsed: pages of stories
     assert shown["numbers"] == [1, None, 48, 49, 50, 51, 52, None, 100]
 
 

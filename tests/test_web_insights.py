@@ -25,7 +25,7 @@ from tests.conftest import app_config, rebuild, write_jsonl
 from tests.test_api import check, documented, error_of
 from tests.test_web import get, parse, query_of, total
 
-FILTERS = ("q", "outlet", "actor", "topic", "from", "to", "all_actor")
+FILTERS = ("q", "outlet", "actor", "topic", "from", "to", "all_actor", "collapse", "count", "story")
 
 pytestmark = pytest.mark.engines
 

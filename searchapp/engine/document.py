@@ -39,7 +39,8 @@ class Preparer:
         self.forms: Counter[tuple[str, str]] = Counter()
         self.fingerprints = stories.Fingerprints()
         self.story_ids: list[str] = []
-        self._story_keys: list[np.ndarray] = []
+        self._signatures: list[np.ndarray] = []
+        self._sizes: list[int] = []
 
     def prepare(self, article: Article) -> dict:
         """The document's fields: term lists for the indexed fields, the
@@ -48,14 +49,17 @@ class Preparer:
         stem = self.stemmer.stem
         title = article.title or ""
         title_terms, title_exact = self.stemmer.index_terms(title)
-        body_terms, body_exact = self.stemmer.index_terms(article.body)
+        body_words = analysis.WORD_RE.findall(article.body)
+        body_terms, body_exact = self.stemmer.index_terms(article.body, body_words)
         self.names.update(w for w in analysis.name_mentions(article.body) if stem(w) != w)
         self.forms.update((stem(w), w) for w in set(body_exact + title_exact)
                           if w.isalpha() or not analysis.compound(w, stem))
         extraction = facets.Extraction(self.gazetteer, title, title_terms + body_terms)
-        keys = self.fingerprints.band_keys(self.fingerprints.shingles(article.body))
+        shingles = self.fingerprints.shingles(article.body, body_words)
+        signature = self.fingerprints.signature(shingles)
         self.story_ids.append(article.id)
-        self._story_keys.append(keys)
+        self._signatures.append(signature)
+        self._sizes.append(len(shingles))
         return {
             "id": article.id,
             "title": title_terms,
@@ -66,7 +70,7 @@ class Preparer:
             EXACT["title"]: title_exact,
             EXACT["body"]: body_exact,
             **{f.name: f.extract(article, extraction) for f in facets.FACETS},
-            stories.BANDS_FIELD: stories.band_terms(keys),
+            stories.BANDS_FIELD: stories.band_terms(self.fingerprints.band_keys(signature)[0]),
             "published": article.published,
             "category": article.category or "",
             "url": article.url,
@@ -74,9 +78,11 @@ class Preparer:
             "extra": article.extra,
         }
 
-    def story_keys(self) -> np.ndarray:
-        """The band keys of the articles prepared so far, a row each (`story_ids`)."""
-        return stories.key_rows(self.fingerprints, self._story_keys)
+    def story_cards(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The ids, MinHash signatures (a row each) and shingle counts of the
+        articles prepared so far: what finding the build's stories starts from."""
+        signatures = np.array(self._signatures, np.uint32).reshape(len(self._signatures), self.fingerprints.num_perm)
+        return self.story_ids, signatures, np.array(self._sizes, np.int64)
 
     def prepare_or_skip(self, item: Article | Skipped) -> dict | Skipped:
         return item if isinstance(item, Skipped) else self.prepare(item)

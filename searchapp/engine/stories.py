@@ -1,12 +1,20 @@
 """Stories: the articles of a build that are copies of one text.
 
 Two articles are copies when their bodies (teasers removed, `text.syndication`)
-share at least THRESHOLD of their word 5-grams (Jaccard) and their MinHash
-signatures (datasketch) meet in one LSH band; a story is a connected group of
-copies. Both conditions are properties of the pair alone, so the stories are
-the same whatever order the articles arrived in: a rebuild buckets every
-article by its band keys, and `add` finds an article's candidates through the
-band keys the engine indexed (`story_bands`).
+are versions of one text: most of the shorter body's word 3-grams are in the
+other (CONTAINMENT: a trimmed copy, a copy with paragraphs added) or the two
+share much of their 3-grams overall (JACCARD), and the numbers they both
+write mostly agree (a daily price or weather template shares its sentences
+but not its figures). The thresholds were chosen on 292 hand-labelled pairs
+(bench/stories/, bench/stories.py). A story is a connected group of copies.
+
+Candidates come from MinHash signatures (datasketch) banded for locality-
+sensitive hashing, tuned to let through nearly every pair that similar; the
+signatures also estimate each candidate pair's overlap, so only plausible
+pairs are read back and compared exactly. Every condition is a property of
+the pair alone, so the stories are the same whatever order the articles came
+in: a rebuild buckets every article by its band keys, and `add` finds an
+article's candidates through the band keys the engine indexed (`story_bands`).
 
 A story's canonical article comes first: the wire's own article when a copy
 names its wire (dateline, "dikutip dari"), else the earliest, then by id. The
@@ -31,15 +39,21 @@ from datasketch import MinHash, MinHashLSH
 
 from searchapp.engine.tables import write_table
 from searchapp.text import syndication
+from searchapp.text.analysis import WORD_RE
 
 STORIES = "stories.tsv"
 BANDS_FIELD = "story_bands"  # the indexed field of an article's LSH band keys
-SHINGLE_WORDS = 5
-NUM_PERM = 64
-THRESHOLD = 0.5  # chosen on bench/stories/pairs.tsv (bench/stories.py)
+SHINGLE_WORDS = 3
+NUM_PERM = 128
+CONTAINMENT = 0.6  # of the shorter body's 3-grams found in the other: chosen on bench/stories/pairs.tsv
+JACCARD = 0.45  # of both bodies' 3-grams together
+NUMBERS = 0.6  # of the numbers the shorter body writes (3 or more) that the other writes too
+MIN_SHINGLES = 25  # a shorter body is a story of its own (one shared sentence is not a copy)
+LSH_THRESHOLD = 0.2  # the Jaccard the bands are tuned for: a trimmed copy's is low
+ESTIMATE_MARGIN = 0.2  # how far below a threshold a signature's estimate may be and still be compared
 SEED = 1
-_WORD_RE = re.compile(r"[^\W_]+")
-_MULTIPLIER = np.uint64(1099511628211)  # FNV prime: mixes a shingle's word hashes in order
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_MULTIPLIER = np.uint64(1099511628211)  # FNV prime: mixes hashes in order
 _LOW32 = np.uint64(0xFFFFFFFF)
 
 
@@ -53,61 +67,98 @@ class Copy:
     outlet: str | None
 
 
-class Fingerprints:
-    """Shingles, MinHash signatures and band keys, with one build's settings.
-    One per build and per worker process: the permutations are made once."""
+@dataclass(frozen=True)
+class Text:
+    """A body as copies are compared: its 3-gram hashes and the numbers it writes."""
 
-    def __init__(self, threshold: float = THRESHOLD, num_perm: int = NUM_PERM):
-        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)  # datasketch picks the bands for the threshold
-        self.threshold = threshold
+    shingles: np.ndarray
+    numbers: frozenset[str]
+
+
+class Fingerprints:
+    """Shingles, MinHash signatures, band keys and the copy test, with one
+    build's settings. One per build and per worker process: the MinHash
+    permutations are made once."""
+
+    def __init__(self, containment: float = CONTAINMENT, jaccard: float = JACCARD, numbers: float = NUMBERS,
+                 lsh_threshold: float = LSH_THRESHOLD, num_perm: int = NUM_PERM):
+        # datasketch picks bands and rows for the threshold; missing a copy
+        # weighs 9× a false candidate, which the exact test removes
+        lsh = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm, weights=(0.1, 0.9))
+        self.containment, self.jaccard, self.numbers = containment, jaccard, numbers
         self.num_perm = num_perm
         self.bands, self.rows = lsh.b, lsh.r
-        seed = MinHash(num_perm=num_perm, seed=SEED)
-        self._permutations, self._scheme = seed.permutations, seed.scheme
+        self._minhash = MinHash(num_perm=num_perm, seed=SEED, hashfunc=int)  # cleared and reused per body
 
-    def shingles(self, body: str) -> np.ndarray:
-        """The body's word 5-grams, hashed, sorted and unique (empty for a short body)."""
-        words = _WORD_RE.findall(syndication.strip_teasers(body).lower())
+    def shingles(self, body: str, words: list[str] | None = None) -> np.ndarray:
+        """The body's word 3-grams, hashed, sorted and unique (none for a short
+        body). `words`, when given, is `WORD_RE.findall(body)` already made
+        (the indexer's tokens): a body without teasers is shingled from them."""
+        lowered = syndication.comparable(body)
+        if len(lowered) != len(body):  # teasers taken out: the tokens of what is left
+            words = WORD_RE.findall(lowered)
+        else:
+            words = [w.lower() for w in (WORD_RE.findall(body) if words is None else words)]
         n = len(words) - SHINGLE_WORDS + 1
-        if n < 1:
+        if n < MIN_SHINGLES:
             return np.empty(0, np.uint64)
-        hashes = np.array(list(map(zlib.crc32, map(str.encode, words))), np.uint64)
+        hashes = np.fromiter(map(zlib.crc32, map(str.encode, words)), np.uint64, len(words))
         out = np.zeros(n, np.uint64)
         for j in range(SHINGLE_WORDS):
             out = out * _MULTIPLIER + hashes[j : j + n]
         return np.unique(out & _LOW32)
 
-    def band_keys(self, shingles: np.ndarray) -> np.ndarray:
-        """The article's LSH band keys (one uint64 per band; none for a short
-        body): two articles meet in a band when its `rows` MinHash values are equal."""
+    def text(self, body: str) -> Text:
+        return Text(self.shingles(body), frozenset(_NUMBER_RE.findall(syndication.comparable(body))))
+
+    def signature(self, shingles: np.ndarray) -> np.ndarray:
+        """The MinHash signature (num_perm uint32 values; all 0 for no shingles)."""
         if not len(shingles):
-            return np.empty(0, np.uint64)
-        sig = MinHash(num_perm=self.num_perm, hashfunc=int, permutations=self._permutations, scheme=self._scheme)
+            return np.zeros(self.num_perm, np.uint32)
+        sig = self._minhash
+        sig.clear()
         sig.update_batch(shingles.tolist())
-        rows = sig.hashvalues[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
-        keys = np.zeros(self.bands, np.uint64)
+        return sig.hashvalues.astype(np.uint32)
+
+    def band_keys(self, signatures: np.ndarray) -> np.ndarray:
+        """Band keys, a row per signature (one uint64 per band; 0 for an empty
+        signature): two articles meet in a band when its `rows` values are equal."""
+        signatures = np.atleast_2d(signatures)
+        rows = signatures[:, : self.bands * self.rows].astype(np.uint64).reshape(len(signatures), self.bands, self.rows)
+        keys = np.zeros((len(signatures), self.bands), np.uint64)
         for j in range(self.rows):
-            keys = keys * _MULTIPLIER + rows[:, j]
+            keys = keys * _MULTIPLIER + rows[:, :, j]
+        keys[~signatures.any(axis=1)] = 0
         return keys
 
+    def terms(self, body: str) -> list[str]:
+        """The band keys of a body as the terms an engine indexes."""
+        return band_terms(self.band_keys(self.signature(self.shingles(body)))[0])
 
-    def copies(self, a: np.ndarray, b: np.ndarray) -> bool:
-        """Whether two shingle sets are copies of one text (exact Jaccard)."""
-        if not len(a) or not len(b):
+    def plausible(self, signatures: np.ndarray, sizes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Which candidate pairs (index arrays) the signatures' estimate of
+        their overlap leaves worth comparing exactly."""
+        j = (signatures[a] == signatures[b]).mean(axis=1)
+        shared = j * (sizes[a] + sizes[b]) / (1 + j)
+        contained = shared / np.maximum(np.minimum(sizes[a], sizes[b]), 1)
+        return (contained >= self.containment - ESTIMATE_MARGIN) | (j >= self.jaccard - ESTIMATE_MARGIN)
+
+    def copies(self, a: Text, b: Text) -> bool:
+        """Whether two bodies are copies of one text (exact counts)."""
+        if not len(a.shingles) or not len(b.shingles):
             return False
-        shared = len(np.intersect1d(a, b, assume_unique=True))
-        return shared >= self.threshold * (len(a) + len(b) - shared)
+        shared = len(np.intersect1d(a.shingles, b.shingles, assume_unique=True))
+        similar = (shared >= self.containment * min(len(a.shingles), len(b.shingles))
+                   or shared >= self.jaccard * (len(a.shingles) + len(b.shingles) - shared))
+        fewer = min(a.numbers, b.numbers, key=len)
+        return similar and (len(fewer) < 3 or len(a.numbers & b.numbers) >= self.numbers * len(fewer))
 
 
 def band_terms(keys: np.ndarray) -> list[str]:
-    """Band keys as the terms an engine indexes (band number, key)."""
+    """One article's band keys as terms (band number, key); none without a fingerprint."""
+    if not keys.any():
+        return []
     return [f"{i:x}-{k:016x}" for i, k in enumerate(keys.tolist())]
-
-
-def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    shared = len(np.intersect1d(a, b, assume_unique=True))
-    union = len(a) + len(b) - shared
-    return shared / union if union else 0.0
 
 
 @dataclass
@@ -171,44 +222,38 @@ def _groups(ids: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[s
     return [g for g in groups.values() if len(g) > 1]
 
 
-def _candidate_pairs(ids: list[str], keys: np.ndarray) -> set[tuple[str, str]]:
-    """Pairs of articles sharing a band key; `keys` holds a row of band keys
-    per article (rows of an article without a fingerprint are all 0)."""
-    pairs = set()
-    for band in range(keys.shape[1] if keys.ndim == 2 else 0):
+def candidate_pairs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of rows (a < b) sharing a band key, each once; rows of 0 keys meet nothing."""
+    pairs: set[tuple[int, int]] = set()
+    for band in range(keys.shape[1]):
         column = keys[:, band]
         order = np.argsort(column, kind="stable")
         ordered = column[order]
-        same = np.flatnonzero((ordered[1:] == ordered[:-1]) & (ordered[1:] != 0))
-        if not len(same):
-            continue
-        starts = same[np.r_[True, np.diff(same) > 1]]
-        for start in starts.tolist():
-            end = start + 1
-            while end < len(ordered) and ordered[end] == ordered[start]:
-                end += 1
-            members = sorted(ids[i] for i in order[start:end].tolist())
-            pairs.update(combinations(members, 2))
-    return pairs
-
-
-def key_rows(fp: Fingerprints, keys: Iterable[np.ndarray]) -> np.ndarray:
-    """Articles' band keys as one array, a row per article (0s without a fingerprint)."""
-    rows = [k if len(k) else np.zeros(fp.bands, np.uint64) for k in keys]
-    return np.vstack(rows) if rows else np.zeros((0, fp.bands), np.uint64)
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        ends = np.r_[starts[1:], len(ordered)]
+        for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
+            if ordered[start]:
+                pairs.update(combinations(sorted(order[start:end].tolist()), 2))
+    if not pairs:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    a, b = np.array(sorted(pairs), np.int64).T
+    return a, b
 
 
 Fetch = Callable[[list[str]], dict[str, Copy]]  # the stored articles of ids (those found)
 
 
-def cluster(fp: Fingerprints, ids: list[str], keys: np.ndarray, fetch: Fetch) -> Stories:
-    """The stories of a whole build, from every article's band keys (a row
-    per id); only the articles of candidate pairs are fetched and compared."""
-    pairs = _candidate_pairs(ids, keys)
-    wanted = sorted({a for pair in pairs for a in pair})
+def cluster(fp: Fingerprints, ids: list[str], signatures: np.ndarray, sizes: np.ndarray, fetch: Fetch) -> Stories:
+    """The stories of a whole build, from every article's signature and
+    shingle count (a row per id); only the articles of plausible candidate
+    pairs are fetched and compared."""
+    a, b = candidate_pairs(fp.band_keys(signatures)) if len(ids) else (np.empty(0, np.int64),) * 2
+    keep = fp.plausible(signatures, sizes, a, b) if len(a) else np.zeros(0, bool)
+    pairs = [(ids[x], ids[y]) for x, y in zip(a[keep].tolist(), b[keep].tolist())]
+    wanted = sorted({i for pair in pairs for i in pair})
     copies = fetch(wanted)
-    shingles = {a: fp.shingles(c.body) for a, c in copies.items()}
-    edges = [(a, b) for a, b in pairs if a in shingles and b in shingles and fp.copies(shingles[a], shingles[b])]
+    texts = {i: fp.text(c.body) for i, c in copies.items()}
+    edges = [(x, y) for x, y in pairs if x in texts and y in texts and fp.copies(texts[x], texts[y])]
     return _stories(_groups(wanted, edges), copies)
 
 
@@ -231,7 +276,7 @@ def join(fp: Fingerprints, stories: Stories, new: list[Copy], candidates: Callab
     its old story), the rest stay as they were.
     """
     new_ids = {c.id for c in new}
-    terms = {t for c in new for t in band_terms(fp.band_keys(fp.shingles(c.body)))}
+    terms = {t for c in new for t in fp.terms(c.body)}
     found = candidates(sorted(terms)) - new_ids
     members = stories.members()
     touched = found | new_ids
@@ -239,10 +284,14 @@ def join(fp: Fingerprints, stories: Stories, new: list[Copy], candidates: Callab
     affected = touched | {a for s in affected_stories for a in members[s]}
     copies = fetch(sorted(affected - new_ids))
     copies.update({c.id: c for c in new})
-    shingles = {a: fp.shingles(c.body) for a, c in copies.items()}
     ids = sorted(copies)
-    keys = key_rows(fp, (fp.band_keys(shingles[a]) for a in ids))
-    edges = [(a, b) for a, b in _candidate_pairs(ids, keys) if fp.copies(shingles[a], shingles[b])]
-    rows = {a: row for a, row in stories.rows.items() if a not in affected}
-    rows.update(_stories(_groups(copies, edges), copies).rows)
+    texts = {i: fp.text(copies[i].body) for i in ids}
+    signatures = np.array([fp.signature(texts[i].shingles) for i in ids]).reshape(len(ids), fp.num_perm)
+    sizes = np.array([len(texts[i].shingles) for i in ids])
+    a, b = candidate_pairs(fp.band_keys(signatures)) if ids else (np.empty(0, np.int64),) * 2
+    keep = fp.plausible(signatures, sizes, a, b) if len(a) else np.zeros(0, bool)
+    edges = [(ids[x], ids[y]) for x, y in zip(a[keep].tolist(), b[keep].tolist())
+             if fp.copies(texts[ids[x]], texts[ids[y]])]
+    rows = {i: row for i, row in stories.rows.items() if i not in affected}
+    rows.update(_stories(_groups(ids, edges), copies).rows)
     return Stories(rows)

@@ -22,10 +22,10 @@ from itertools import combinations
 
 from searchapp import facets
 from searchapp.engine import plan
-from searchapp.engine.base import Doc, Engine, Filters, Snapshot
+from searchapp.engine.base import Doc, Engine, Filters, Snapshot, TooSlow
 from searchapp.errors import QueryError
 from searchapp.search.request import Request, as_int
-from searchapp.search.service import Selected, by_count, highlighter, public, select
+from searchapp.search.service import Selected, by_count, highlighter, public, select, too_slow
 
 MAX_SPAN_DAYS_FOR_DAYS = 62
 MAX_SPAN_DAYS_FOR_WEEKS = 730
@@ -37,9 +37,9 @@ MAX_SEED = 2**32 - 1  # a sample's seed: 0 to this, as most statistics tools tak
 
 def export_fields() -> tuple[str, ...]:
     """The columns of an export: an article's public fields (single-valued
-    facets after the title, lists last), without highlights."""
+    facets after the title, lists last), without highlights, and its story."""
     return ("id", "title", *(f.name for f in facets.FACETS if not f.multi_valued), "published", "url", "category",
-            *(f.name for f in facets.FACETS if f.multi_valued))
+            *(f.name for f in facets.FACETS if f.multi_valued), "story")
 
 
 def _bucket_start(day: date, interval: str) -> date:
@@ -70,10 +70,22 @@ def share(count: int, corpus: int) -> float:
     return round(count / corpus, 6) if corpus else 0.0
 
 
-def corpus_days(snap: Snapshot, facet: tuple[str, str] | None = None) -> Counter[date]:
-    """Every article of the build per publication day (of one facet value),
-    remembered per snapshot: the denominators of attention as a share."""
-    return snap.once(f"corpus-days:{facet}", lambda: snap.days(snap.select(plan.Every(), Filters(), math.inf), facet)[0])
+def _everything(snap: Snapshot, stories: bool):
+    rs = snap.select(plan.Every(), Filters(), math.inf)
+    return snap.collapse(rs) if stories else rs
+
+
+def corpus_days(snap: Snapshot, facet: tuple[str, str] | None = None, stories: bool = False) -> Counter[date]:
+    """Every article (or story) of the build per publication day (of one facet
+    value), remembered per snapshot: the denominators of attention as a share."""
+    return snap.once(f"corpus-days:{facet}:{stories}", lambda: snap.days(_everything(snap, stories), facet)[0])
+
+
+def corpus_totals(snap: Snapshot, name: str, stories: bool = False) -> dict[str, int]:
+    """Every article (or story) of the build per value of a facet."""
+    if not stories:
+        return dict(snap.facet_totals(name))
+    return snap.once(f"corpus-totals:{name}", lambda: dict(snap.facet_counts(_everything(snap, True), name)))
 
 
 def buckets_of(days: list[date], interval: str | None = None) -> tuple[str, list[tuple[date, date]]]:
@@ -98,36 +110,38 @@ def per_bucket(counts: Counter[date], interval: str, periods: list[tuple[date, d
 
 
 def timeline(engine: Engine, *, series_actors: list[str] | None = None, **filters) -> dict:
-    """Article counts per day, week or month (chosen from the span) of the
-    result set, each with the corpus's articles of that period and the share
-    that matches; one line per selected actor to compare attention; and per
-    outlet of the result set, its count and the share of its own output."""
+    """Counts per day, week or month (chosen from the span) of the result
+    set, each with the corpus's count of that period and the share that
+    matches; one line per selected actor to compare attention; and per outlet
+    of the result set, its count and the share of its own output. Stories
+    are counted (a story once on each day it ran: a week sums its days)
+    unless `count` is articles; the corpus is then counted the same way."""
     request = Request.make(**filters)
     actors = list(dict.fromkeys(series_actors if series_actors is not None else request.filters.selected["actor"]))
     sel = select(engine, request)
-    snap = sel.snapshot
-    counts, undated = snap.days(sel.rs)
-    result = {"interval": None, "buckets": [], "total": sel.rs.total, "undated": undated,
+    snap, rs, stories = sel.snapshot, sel.counted, request.counts_stories
+    counts, undated = snap.days(rs)
+    result = {"interval": None, "count": request.count, "buckets": [], "total": rs.total, "undated": undated,
               "series": {a: [] for a in actors}, "series_share": {a: [] for a in actors}, "outlets": []}
     if not counts:
         return result
     interval, periods = buckets_of(list(counts))
-    corpus = per_bucket(corpus_days(snap), interval, periods)
+    corpus = per_bucket(corpus_days(snap, None, stories), interval, periods)
     for (start, end), n, total in zip(periods, per_bucket(counts, interval, periods), corpus):
         result["buckets"].append({"start": start.isoformat(), "end": end.isoformat(), "count": n, "corpus": total,
                                   "share": share(n, total)})
     for a in actors:
-        line = per_bucket(snap.days(sel.rs, ("actor", a))[0], interval, periods)
+        line = per_bucket(snap.days(rs, ("actor", a))[0], interval, periods)
         result["series"][a] = line
         result["series_share"][a] = [share(n, total) for n, total in zip(line, corpus)]
-    outlet_counts = snap.facet_counts(sel.rs, "outlet")
+    outlet_counts = snap.facet_counts(rs, "outlet")
     chosen = request.filters.selected.get("outlet")
-    totals = dict(snap.facet_totals("outlet"))
+    totals = corpus_totals(snap, "outlet", stories)
     for outlet, n in by_count(outlet_counts.items()):
         if chosen and outlet not in chosen:
             continue  # the outlet facet counts ignore the outlet selection; the result set does not
-        line = per_bucket(snap.days(sel.rs, ("outlet", outlet))[0], interval, periods)
-        own = per_bucket(corpus_days(snap, ("outlet", outlet)), interval, periods)
+        line = per_bucket(snap.days(rs, ("outlet", outlet))[0], interval, periods)
+        own = per_bucket(corpus_days(snap, ("outlet", outlet), stories), interval, periods)
         result["outlets"].append({"value": outlet, "count": n, "corpus": totals.get(outlet, 0),
                                   "share": share(n, totals.get(outlet, 0)), "counts": line,
                                   "shares": [share(c, t) for c, t in zip(line, own)]})
@@ -137,9 +151,10 @@ def timeline(engine: Engine, *, series_actors: list[str] | None = None, **filter
 
 def cooccurrence(engine: Engine, *, size: int = COOCCURRENCE_ACTORS, **filters) -> dict:
     """The actor pairs most often named in the same article of the result set,
-    and a matrix over the most named actors (for a heat map)."""
+    and a matrix over the most named actors (for a heat map); a story counts
+    once (by its first article in canonical order) unless `count` is articles."""
     sel = select(engine, Request.make(**filters))
-    lists = sel.snapshot.value_lists(sel.rs, "actor")
+    lists = sel.snapshot.value_lists(sel.counted, "actor")
     single: Counter[str] = Counter()
     pairs: Counter[tuple[str, str]] = Counter()
     for names in lists:
@@ -148,7 +163,8 @@ def cooccurrence(engine: Engine, *, size: int = COOCCURRENCE_ACTORS, **filters) 
     top = [a for a, _n in single.most_common(size)]
     matrix = [[single[a] if a == b else pairs[tuple(sorted((a, b)))] for b in top] for a in top]
     return {
-        "total": sel.rs.total,
+        "total": sel.counted.total,
+        "count": sel.request.count,
         "actors": [{"value": a, "count": single[a]} for a in top],
         "matrix": matrix,
         "pairs": [{"a": a, "b": b, "count": n} for (a, b), n in pairs.most_common(size * 2)],
@@ -156,15 +172,20 @@ def cooccurrence(engine: Engine, *, size: int = COOCCURRENCE_ACTORS, **filters) 
 
 
 def similar(engine: Engine, article_id: str, top: int = 5) -> list[dict] | None:
-    """The articles most like this one by the key terms of its stemmed body."""
+    """The articles most like this one by the key terms of its stemmed body
+    (its own copies are not among them: the article page lists those)."""
     snap = engine.snapshot()
     doc = snap.find(article_id)
     if doc is None:
         return None
     body = snap.article(doc)["body"]
     out = []
-    for other, score in snap.similar(doc, snap.tables.stemmer.terms(body), top):
+    _story, copies = snap.story(doc)  # copies are listed as copies, not as similar articles
+    copy_ids = set(snap.ids(copies))
+    for other, score in snap.similar(doc, snap.tables.stemmer.terms(body), top + len(copies)):
         article = snap.article(other)
+        if article["id"] in copy_ids or len(out) == top:
+            continue
         out.append({"id": article["id"], "title": article["title"], "outlet": (article["outlet"] or [None])[0],
                     "published": article["published"].isoformat() if article["published"] else None,
                     "score": round(score, 3)})
@@ -172,10 +193,11 @@ def similar(engine: Engine, article_id: str, top: int = 5) -> list[dict] | None:
 
 
 def _sampled(sel: Selected, n: int, seed: int) -> list[Doc]:
-    """`n` articles drawn uniformly from the whole result set, in id order. The
-    draw is made from the ids in order, so it depends on the seed and the
-    articles only, never on the order the engine stores them in."""
-    docs = sel.snapshot.docs(sel.rs)
+    """`n` articles (one per story when counting stories) drawn uniformly from
+    the whole result set, in id order. The draw is made from the ids in
+    order, so it depends on the seed and the articles only, never on the
+    order the engine stores them in."""
+    docs = sel.snapshot.docs(sel.counted)
     by_id = sorted(zip(sel.snapshot.ids(docs), docs))
     return [doc for _id, doc in sorted(random.Random(seed).sample(by_id, min(n, len(by_id))))]
 
@@ -183,16 +205,24 @@ def _sampled(sel: Selected, n: int, seed: int) -> list[Doc]:
 def _rows(engine: Engine, request: Request, cap: int, sample: tuple[int, int] | None) -> Iterator[dict]:
     sel = select(engine, request)
     no_words = highlighter(sel.snapshot, None)
-    docs = _sampled(sel, *sample) if sample else [doc for doc, _score in sel.ranked(cap)]
+    if sample:
+        docs = _sampled(sel, *sample)
+    else:
+        try:
+            docs = [doc for doc, _score in sel.snapshot.ranked(sel.counted, cap, sel.deadline)]
+        except TooSlow:
+            raise too_slow() from None
     for start in range(0, len(docs), EXPORT_BATCH):
         for article in sel.snapshot.articles(docs[start:start + EXPORT_BATCH]):
             row = {name: value if value is not None else "" for name, value in public(article, no_words).items()}
+            row["story"] = article["story"]
             yield {field: row[field] for field in export_fields()}
 
 
 def export(engine: Engine, fmt: str, *, cap: int = EXPORT_CAP, sample: int | str | None = None,
            seed: int | str = 0, **filters) -> Iterator[str]:
-    """The result set (ranked, at most `cap` articles) as CSV or JSON lines.
+    """The result set (ranked, at most `cap` articles; one per story, with
+    its story id, unless `count` is articles) as CSV or JSON lines.
 
     With `sample` (1 to `cap`), a reproducible sample for content coding
     instead: that many articles drawn at random from the whole result set (all

@@ -16,6 +16,8 @@ from searchapp.engine.base import Filters
 from searchapp.errors import QueryError, label_id
 
 SORTS = ("relevance", "newest", "oldest")
+COLLAPSE = {"on": True, "off": False}  # one hit per story, or every copy
+COUNTS = ("stories", "articles")
 MAX_PER_PAGE = 100
 MAX_WINDOW = 10_000
 
@@ -49,15 +51,40 @@ def values(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in value if v and v.strip())
 
 
+def as_collapse(value) -> bool:
+    """`collapse`: on (one hit per story, the default) or off (every copy)."""
+    if value in (None, ""):
+        return True
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() not in COLLAPSE:
+        raise QueryError("bad_collapse", value=value)
+    return COLLAPSE[str(value).lower()]
+
+
+def as_count(value, collapse: bool) -> str:
+    """`count`: what counts and timelines count (stories where collapsed, unless asked)."""
+    if value in (None, ""):
+        return "stories" if collapse else "articles"
+    if value not in COUNTS:
+        raise QueryError("bad_count", value=value)
+    return value
+
+
 @dataclass(frozen=True)
 class Request:
-    """A validated query text plus the filters an engine applies."""
+    """A validated query text plus the filters an engine applies, and
+    whether copies of one story are listed once (`collapse`) and counted
+    once (`count`)."""
 
     q: str
     filters: Filters
+    collapse: bool = True
+    count: str = "stories"
 
     @classmethod
-    def make(cls, q: str | None = "", date_from=None, date_to=None, require_actor=None, **facet_values) -> Request:
+    def make(cls, q: str | None = "", date_from=None, date_to=None, require_actor=None, *, collapse=None,
+             count=None, story=None, **facet_values) -> Request:
         """From user input: one keyword per facet of the registry (a value or
         a list); raises QueryError on a bad value, TypeError on an unknown
         keyword (a programming error)."""
@@ -69,7 +96,14 @@ class Request:
         if date_from and date_to and date_from > date_to:
             raise QueryError("dates_reversed")
         selected = {name: values(facet_values.get(name)) for name in facets.names()}
-        return cls(q or "", Filters(selected, date_from, date_to, values(require_actor)))
+        collapse = as_collapse(collapse)
+        story = (story or "").strip() or None
+        return cls(q or "", Filters(selected, date_from, date_to, values(require_actor), story), collapse,
+                   as_count(count, collapse))
+
+    @property
+    def counts_stories(self) -> bool:
+        return self.count == "stories"
 
     @property
     def browse(self) -> bool:

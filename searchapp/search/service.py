@@ -22,6 +22,7 @@ from searchapp.search import spelling
 from searchapp.search.highlight import Highlighter, Wanted, make_snippet, wanted
 from searchapp.search.query import Parsed, parse
 from searchapp.search.request import MAX_PER_PAGE, MAX_WINDOW, SORTS, Request, as_int
+from searchapp.text import syndication
 
 FACET_LIMIT = 30
 TIME_LIMIT = 2.0  # seconds a ranked search may take before it is stopped
@@ -45,17 +46,31 @@ def highlighter(snap: Snapshot, query: Parsed | None) -> Highlighter:
 
 @dataclass
 class Selected:
-    """A request resolved against one snapshot."""
+    """A request resolved against one snapshot: its articles (`rs`), what is
+    listed (one article per story when collapsed) and what is counted."""
 
     snapshot: Snapshot
     parsed: Parsed
     rs: ResultSet
     deadline: float
+    request: Request
+
+    @property
+    def stories(self) -> ResultSet:
+        return self.snapshot.collapse(self.rs)
+
+    @property
+    def listed(self) -> ResultSet:
+        return self.stories if self.request.collapse else self.rs
+
+    @property
+    def counted(self) -> ResultSet:
+        return self.stories if self.request.counts_stories else self.rs
 
     def ranked(self, limit: int) -> list[tuple[Doc, float]]:
-        """The best `limit` (article, score), best first."""
+        """The best `limit` (article, score) of the list, best first."""
         try:
-            return self.snapshot.ranked(self.rs, limit, self.deadline)
+            return self.snapshot.ranked(self.listed, limit, self.deadline)
         except TooSlow:
             raise too_slow() from None
 
@@ -70,7 +85,7 @@ def select(engine: Engine, request: Request, snap: Snapshot | None = None) -> Se
         rs = snap.select(query.query, request.filters, deadline)
     except TooSlow:
         raise too_slow() from None
-    return Selected(snap, query, rs, deadline)
+    return Selected(snap, query, rs, deadline, request)
 
 
 def search(
@@ -83,6 +98,9 @@ def search(
     sort: str = "relevance",
     page: int | str = 1,
     per_page: int | str = 10,
+    collapse: str | bool | None = None,
+    count: str | None = None,
+    story: str | None = None,
     **facet_values: str | Iterable[str] | None,
 ) -> dict:
     """Search the live index; every argument error raises QueryError.
@@ -90,6 +108,9 @@ def search(
     `facet_values` are one keyword per facet (outlet=, actor=, topic=...).
     Values of one facet combine with OR, different facets with AND; each
     facet's counts ignore its own selection so other values stay choosable.
+    Copies of one story are one hit (the story's first article in canonical
+    order, with how many copies the result set holds and where) unless
+    `collapse` is off; counts count stories unless `count` is articles.
     """
     started = time.perf_counter()
     page = as_int(page, "page", 1, MAX_WINDOW)
@@ -98,10 +119,11 @@ def search(
         raise QueryError("too_deep", limit=MAX_WINDOW)
     if sort not in SORTS:
         raise QueryError("bad_sort", choices=", ".join(SORTS), value=sort)
-    request = Request.make(q, date_from, date_to, require_actor, **facet_values)
+    request = Request.make(q, date_from, date_to, require_actor, collapse=collapse, count=count, story=story,
+                           **facet_values)
     sel = select(engine, request)
     snap, query = sel.snapshot, sel.parsed
-    counts = {name: facet_rows(snap, name, snap.facet_counts(sel.rs, name), request.filters.selected[name])
+    counts = {name: facet_rows(snap, name, snap.facet_counts(sel.counted, name), request.filters.selected[name])
               for name in facets.names()}
     total = sel.rs.total
     start = (page - 1) * per_page
@@ -109,11 +131,18 @@ def search(
     if total:
         words = highlighter(snap, None if request.browse else query)
         if request.browse or sort != "relevance":
-            for doc in snap.by_date(sel.rs, newest=sort != "oldest", limit=start + per_page)[start:]:
-                hits.append(_hit(snap.article(doc), words, None))
+            page_docs = [(doc, None) for doc in snap.by_date(sel.listed, newest=sort != "oldest",
+                                                             limit=start + per_page)[start:]]
         else:
-            for doc, score in sel.ranked(start + per_page)[start:]:
-                hits.append(_hit(snap.article(doc), words, score))
+            page_docs = sel.ranked(start + per_page)[start:]
+        docs = [doc for doc, _score in page_docs]
+        copies = snap.copies(sel.rs, docs)
+        articles = snap.articles(docs + [c for doc in docs for c in copies[doc]])
+        by_doc = dict(zip(docs + [c for doc in docs for c in copies[doc]], articles))
+        for doc, score in page_docs:
+            hit = _hit(by_doc[doc], words, score)
+            hit["story"] = story_of(by_doc[doc], [by_doc[c] for c in copies[doc]])
+            hits.append(hit)
     suggestion = None
     if not request.browse and total < SUGGEST_BELOW:
         typed = [w["word"] for w in query.words if w["stem"]]
@@ -128,6 +157,10 @@ def search(
     return {
         "query": request.q,
         "total": total,
+        "stories": sel.stories.total,
+        "collapse": request.collapse,
+        "count": request.count,
+        "story": request.filters.story,
         "page": page,
         "per_page": per_page,
         "sort": sort,
@@ -178,6 +211,13 @@ def public(article: dict, words: Highlighter) -> dict:
     return out
 
 
+def story_of(article: dict, copies: list[dict]) -> dict:
+    """A hit's story: its id, how many other articles of it the result set
+    holds, and their outlets (first in canonical order, each once)."""
+    outlets = [c["outlet"][0] for c in copies if c["outlet"]]
+    return {"id": article["story"], "copies": len(copies), "outlets": list(dict.fromkeys(outlets))}
+
+
 def _hit(article: dict, words: Highlighter, score: float | None) -> dict:
     snippet, highlights = make_snippet(article["body"], words)
     return {
@@ -203,12 +243,22 @@ def get_article(engine: Engine, article_id: str, q: str = "") -> dict | None:
             pass
     words = highlighter(snap, query)
     body = article["body"]
+    story_id, members = snap.story(doc)
+    copies = [] if len(members) < 2 else snap.articles(members)
     return {
         **public(article, words),
         "body": body,
         "highlights": words.spans(body),
         "source": article["source"],
         "extra": article["extra"],
+        "syndication": [{"kind": m.kind, "source": m.source, "text": m.text} for m in syndication.markers(body)],
+        "story": {
+            "id": story_id,
+            "canonical": copies[0]["id"] if copies else article["id"],
+            "copies": [{"id": c["id"], "title": c["title"], "outlet": (c["outlet"] or [None])[0],
+                        "published": c["published"].isoformat() if c["published"] else None, "url": c["url"]}
+                       for c in copies if c["id"] != article["id"]],
+        },
     }
 
 

@@ -180,7 +180,7 @@ class Stemmer:
         stops = stop_words()
         return [(self.stem(w), w, s, e) for w, s, e in iter_words(text) if w not in stops]
 
-    def index_terms(self, text: str) -> tuple[list[str], list[str]]:
+    def index_terms(self, text: str, words: list[str] | None = None) -> tuple[list[str], list[str]]:
         """(stemmed terms, derived forms and compounds as written) of a text.
 
         The second list holds the words whose written form differs from their
@@ -189,22 +189,22 @@ class Stemmer:
         stem, lets a name that Sastrawi mangles be searched as written
         ("bekasi", whose stem is "bekas"), and a root word would only repeat
         its stem posting. It also holds each compound whole ("e-ktp", see
-        `compound`).
+        `compound`). `words`, when given, is `WORD_RE.findall(text)` already made.
         """
         stops = stop_words()
         cache = self._cache
         stems: list[str] = []
         exact: list[str] = []
-        for word in WORD_RE.findall(text):
+        for word in WORD_RE.findall(text) if words is None else words:
             if word.isalpha():
-                words = (word.lower(),)
+                pieces = (word.lower(),)
             elif word.isdigit():
-                words = (word,)
+                pieces = (word,)
             else:
-                words = [w for w, _s, _e in _parts(word, 0, self.stem)]
-                if len(words) > 1:
+                pieces = [w for w, _s, _e in _parts(word, 0, self.stem)]
+                if len(pieces) > 1:
                     exact.append(word.lower().translate(_APOSTROPHES))
-            for w in words:
+            for w in pieces:
                 if w not in stops:
                     stem = cache.get(w)
                     if stem is None:

@@ -4,7 +4,7 @@ copies of it share.
 Indonesian outlets republish wire copy, press releases and each other's
 articles, and say so in the text: a wire dateline ("JAKARTA (ANTARA) -"),
 "dikutip dari Kompas.com", "Sumber: Reuters", "siaran pers yang diterima".
-The patterns are a data file (data/syndication.tsv). `strip_teasers` gives
+The patterns are a data file (data/syndication.tsv). `comparable` gives
 the body as the story clustering compares it, without the teasers an outlet
 adds to its copy.
 """
@@ -19,7 +19,7 @@ from searchapp.ingest import outlets
 from searchapp.text.analysis import read_lines
 
 KINDS = ("dateline", "kutipan", "sumber", "rilis")
-_TEASER_RE = re.compile(r"\b(?:baca|simak|lihat)\s+(?:juga|pula|selengkapnya)\s*:[^.,\n]{0,160}", re.IGNORECASE)
+_TEASER_RE = re.compile(r"\b(?:baca|simak|lihat)\s+(?:juga|pula|selengkapnya)\s*:[^.,\n]{0,160}")  # on lowercased text
 _NOT_SOURCES = {"laman", "situs", "berbagai", "akun", "media", "keterangan", "sumber", "oleh", "pada", "dari"}
 
 
@@ -76,7 +76,8 @@ def sources(body: str) -> set[str]:
     return {m.source for m in markers(body) if m.source}
 
 
-def strip_teasers(body: str) -> str:
-    """The body as copies of one text share it: without the teasers of other
-    stories an outlet inserts ("Baca juga: ...")."""
-    return _TEASER_RE.sub(" ", body)
+def comparable(body: str) -> str:
+    """The body as copies of one text share it: lowercased, without the
+    teasers of other stories an outlet inserts ("Baca juga: ...")."""
+    lowered = body.lower()
+    return _TEASER_RE.sub(" ", lowered) if ":" in lowered else lowered

@@ -96,6 +96,9 @@ def actor_page(name: str) -> str:
                            measure_urls=measure_urls, blank=SearchState())
 
 
+MARKER_LABELS = {"dateline": "tanda baris", "kutipan": "dikutip dari", "sumber": "sumber:", "rilis": "siaran pers"}
+
+
 @bp.get("/article/<path:article_id>")
 def article_page(article_id: str) -> str:
     q = request.args.get("q", "")
@@ -104,7 +107,7 @@ def article_page(article_id: str) -> str:
         raise NotFound(message("article_not_found", "id", id=article_id))
     return render_template("article.html", article=article, back=SearchState(q=q), browse=SearchState(),
                            paragraphs=paragraphs(article["body"], article["highlights"]),
-                           similar=engine.similar(article_id) or [])
+                           similar=engine.similar(article_id) or [], marker_labels=MARKER_LABELS)
 
 
 @bp.get("/help")

@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from searchapp.search import insights
 from searchapp.errors import QueryError, label_id
 from searchapp import facets
-from searchapp.search.request import Request
+from searchapp.search.request import Request, as_count
 from searchapp.web.formatting import long_date
 
 MEASURES = ("count", "share")
@@ -36,6 +36,9 @@ def filter_params(args: MultiDict) -> dict:
         date_from=args.get("from"),
         date_to=args.get("to"),
         require_actor=args.getlist("all_actor"),
+        collapse=args.get("collapse"),
+        count=args.get("count"),
+        story=args.get("story"),
     )
 
 
@@ -90,6 +93,10 @@ def cooccurrence_size(args: MultiDict) -> int:
     return int(raw)
 
 
+def _story_state(request: Request) -> dict:
+    return {"collapse": request.collapse, "count": request.count, "story": request.filters.story}
+
+
 def _clean(values: list[str]) -> tuple[str, ...]:
     """Stripped, non-empty, first occurrence kept: how search() reads facet values."""
     return tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
@@ -108,6 +115,9 @@ class SearchState:
     page: int = 1
     required: tuple[str, ...] = ()  # `all_actor`: articles must name every one of these
     measure: str = "count"  # the timeline as article counts or as a share of all articles
+    collapse: bool = True  # one hit per story
+    count: str = "stories"  # what the counts count
+    story: str | None = None  # only the articles of one story
 
     @classmethod
     def of_keywords(cls, keywords: dict) -> SearchState:
@@ -118,6 +128,8 @@ class SearchState:
             date_from=keywords.get("date_from") or None,
             date_to=keywords.get("date_to") or None,
             required=_clean(keywords.get("require_actor") or []),
+            **_story_state(Request.make(collapse=keywords.get("collapse"), count=keywords.get("count"),
+                                        story=keywords.get("story"))),
         )
 
     @classmethod
@@ -132,6 +144,9 @@ class SearchState:
             per_page=result["per_page"],
             page=result["page"],
             required=_clean(args.getlist("all_actor")),
+            collapse=result["collapse"],
+            count=result["count"],
+            story=result["story"],
         )
 
     @classmethod
@@ -146,6 +161,7 @@ class SearchState:
             date_from=f.date_from.isoformat() if f.date_from else None,
             date_to=f.date_to.isoformat() if f.date_to else None,
             required=_clean(args.getlist("all_actor")),
+            **_story_state(request),
         )
 
     @property
@@ -154,14 +170,21 @@ class SearchState:
 
     @property
     def has_filters(self) -> bool:
-        return any(self.filters.values()) or bool(self.required or self.date_from or self.date_to)
+        return any(self.filters.values()) or bool(self.required or self.date_from or self.date_to or self.story)
 
     def filter_params(self) -> list[tuple[str, str]]:
-        """The pairs that select articles: what every view of the result set shares."""
+        """The pairs that select articles and say how copies count: what every
+        view of the result set shares."""
         pairs = [("q", self.q)] if self.q else []
         pairs += [(name, v) for name in facets.names() for v in self.filters.get(name, ())]
         pairs += [("all_actor", v) for v in self.required]
         pairs += [(k, v) for k, v in (("from", self.date_from), ("to", self.date_to)) if v]
+        if self.story:
+            pairs.append(("story", self.story))
+        if not self.collapse:
+            pairs.append(("collapse", "off"))
+        if self.count != as_count(None, self.collapse):
+            pairs.append(("count", self.count))
         return pairs
 
     def params(self) -> list[tuple[str, str]]:
@@ -191,6 +214,18 @@ class SearchState:
         values = tuple(v for v in values if v != value) if value in values else (*values, value)
         return self.url(filters={**self.filters, facet: values})
 
+    def collapse_url(self, collapse: bool) -> str:
+        """Copies listed once or each; the counts follow unless chosen apart."""
+        count = self.count if self.count != as_count(None, self.collapse) else as_count(None, collapse)
+        return self.url(collapse=collapse, count=count)
+
+    def count_url(self, count: str) -> str:
+        return self.url(count=count, page=self.page)
+
+    def story_url(self, story: str) -> str:
+        """Every article of one story that this search finds."""
+        return self.url(story=story, collapse=False, count="articles")
+
     def measure_url(self, measure: str) -> str:
         return self.url(measure=measure, page=self.page)
 
@@ -201,7 +236,7 @@ class SearchState:
         return self.url(q=q)
 
     def without_filters(self) -> str:
-        return self.url(filters={}, required=(), date_from=None, date_to=None)
+        return self.url(filters={}, required=(), date_from=None, date_to=None, story=None)
 
     def period_url(self, start: str, end: str) -> str:
         """This search narrowed to a period, kept inside the dates already chosen."""
@@ -236,6 +271,9 @@ class SearchState:
             chips.append({"label": "Sejak", "value": long_date(self.date_from), "remove": self.url(date_from=None)})
         if self.date_to:
             chips.append({"label": "Sampai", "value": long_date(self.date_to), "remove": self.url(date_to=None)})
+        if self.story:
+            chips.append({"label": "Berita", "value": self.story, "remove": self.url(story=None, collapse=True,
+                                                                                    count="stories")})
         return chips
 
     def sort_options(self) -> list[dict]:

@@ -56,7 +56,8 @@ def reading(result: dict) -> dict:
 def pagination(result: dict) -> dict:
     """Pagination: last page reachable (search() serves 10,000 hits deep) and the numbers to show."""
     per_page, page = result["per_page"], result["page"]
-    last = max(1, min(-(-result["total"] // per_page), MAX_WINDOW // per_page))
+    listed = result["stories"] if result["collapse"] else result["total"]
+    last = max(1, min(-(-listed // per_page), MAX_WINDOW // per_page))
     shown = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
     numbers: list[int | None] = []
     for n in shown:

@@ -92,10 +92,14 @@ def _with_bands(searcher) -> Callable[[list[str]], set[str]]:
     return candidates
 
 
-def _cluster(build_dir: Path, ids: list[str], keys: np.ndarray) -> None:
-    """Find the stories of a fresh build (before it goes live) and keep them in it."""
+def _cluster(build_dir: Path, cards: list[tuple[list[str], np.ndarray, np.ndarray]]) -> None:
+    """Find the stories of a fresh build (before it goes live) from the
+    workers' story cards, and keep them in it."""
+    ids = [i for part in cards for i in part[0]]
+    signatures = np.concatenate([part[1] for part in cards])
+    sizes = np.concatenate([part[2] for part in cards])
     with builds.open_build(build_dir).searcher() as searcher:
-        found = stories.cluster(stories.Fingerprints(), ids, keys, _fetcher(searcher))
+        found = stories.cluster(stories.Fingerprints(), ids, signatures, sizes, _fetcher(searcher))
     found.save(build_dir)
 
 
@@ -136,7 +140,7 @@ def _rebuild_serial(ix, build_dir: Path, items: Iterable, preparer: Preparer, re
         series = SegmentSeries(ix, SEGMENT_BYTES)
         _add(series.add_document, (preparer.prepare_or_skip(i) for i in items), report, progress)
         _commit_segments(writer, build_dir, series.finish(), preparer.names, preparer.forms)
-        _cluster(build_dir, preparer.story_ids, preparer.story_keys())
+        _cluster(build_dir, [preparer.story_cards()])
     except BaseException:
         writer.cancel()
         raise
@@ -159,7 +163,7 @@ def _segment_worker(build_dir: str, actor_files: list[str], stems: dict[str, str
                     added += 1
             results.put(("batch", added, skipped))
         results.put(("done", series.finish(), (preparer.names, preparer.forms, preparer.stemmer.export(),
-                                               preparer.story_ids, preparer.story_keys())))
+                                               preparer.story_cards())))
     except BaseException as exc:  # reported to the parent, which fails the build
         results.put(("error", f"{type(exc).__name__}: {exc}", None))
 
@@ -172,8 +176,7 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
     topics.load()  # built once here, inherited by the forked workers (each stemmed ~2,000 topic words)
     writer = ix.writer()  # holds Whoosh's write lock and commits the table of contents
     segments, names, forms, stems = [], Counter(), Counter(), {}
-    story_ids: list[str] = []
-    story_keys: list[np.ndarray] = []
+    cards: list[tuple[list[str], np.ndarray, np.ndarray]] = []
 
     def on_batch(added: int, skipped: list[Skipped]) -> None:
         report.indexed += added
@@ -186,13 +189,12 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
         names.update(learned[0])
         forms.update(learned[1])
         stems.update(learned[2])
-        story_ids.extend(learned[3])
-        story_keys.append(learned[4])
+        cards.append(learned[3])
 
     workers.run(_segment_worker, (str(build_dir), actor_files, stems_in), workers.batches(items, BATCH), procs,
                 on_batch, on_done, on_failure=writer.cancel)
     _commit_segments(writer, build_dir, segments, names, forms)
-    _cluster(build_dir, story_ids, np.vstack(story_keys))
+    _cluster(build_dir, cards)
     return stems
 
 
