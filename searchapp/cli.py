@@ -203,7 +203,9 @@ def add(paths, index_dir, engine_name, verbose):
 def _print_hits(result: dict) -> None:
     tty = sys.stdout.isatty()
     before, after = ("\x1b[1;33m", "\x1b[0m") if tty else ("[", "]")
-    click.echo(f"{result['total']} results ({result['took_ms']} ms), page {result['page']}")
+    counted = (f"{result['stories']} stories ({result['total']} articles)" if result["collapse"]
+               else f"{result['total']} articles ({result['stories']} stories)")
+    click.echo(f"{counted}, {result['took_ms']} ms, page {result['page']}")
     for n, hit in enumerate(result["hits"], (result["page"] - 1) * result["per_page"] + 1):
         title = hit["title"] or "(untitled)"
         click.echo(f"\n{n}. {click.style(title, bold=True)}  [{hit['id']}]")
@@ -211,6 +213,10 @@ def _print_hits(result: dict) -> None:
         if meta:
             click.echo(f"   {meta}")
         click.echo("   " + mark(hit["snippet"], hit["highlights"], before, after))
+        story = hit["story"]
+        if result["collapse"] and story["copies"]:
+            where = f" in {', '.join(story['outlets'])}" if story["outlets"] else ""
+            click.echo(f"   +{story['copies']} copies{where} (--story {story['id']} --collapse off)")
 
 
 @main.command("search")
@@ -223,12 +229,16 @@ def _print_hits(result: dict) -> None:
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--page", default="1", help="Page number, from 1.")
 @click.option("--per-page", default="10", help="Hits per page (1-100).")
+@click.option("--collapse", default="on", help="on: copies of one story are one hit; off: every article.")
+@click.option("--count", default=None, help="Facet counts of stories or articles (default: stories when collapsed).")
+@click.option("--story", default=None, help="Only the articles of this story (its id).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result dict as JSON.")
-def search_command(query, index_dir, engine_name, date_from, date_to, sort, page, per_page, as_json, **facet_values):
+def search_command(query, index_dir, engine_name, date_from, date_to, sort, page, per_page, collapse, count, story,
+                   as_json, **facet_values):
     """Search the index."""
     result = _on_index(index_dir, engine_name, lambda engine: search(
         engine, query, date_from=date_from, date_to=date_to, sort=sort, page=page, per_page=per_page,
-        **facet_values))
+        collapse=collapse, count=count, story=story, **facet_values))
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
