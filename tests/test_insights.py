@@ -27,9 +27,12 @@ def clickid_live(clickid_index, engine_name):
 
 @pytest.mark.parametrize("q,filters", [("", {}), ("presiden", {}), ("", {"topic": ["Olahraga"]}), ("banjir", {"date_from": "2019-09-01"})])
 def test_timeline_counts_add_up_to_the_total(clickid_live, q, filters):
-    result = timeline(clickid_live, q=q, **filters)
+    result = timeline(clickid_live, q=q, count="articles", **filters)
     assert result["total"] == search(clickid_live, q, **filters)["total"]
     assert sum(b["count"] for b in result["buckets"]) + result["undated"] == result["total"]
+    stories = timeline(clickid_live, q=q, **filters)  # a story once on each day it ran: at least once
+    assert stories["count"] == "stories" and stories["total"] == search(clickid_live, q, **filters)["stories"]
+    assert result["total"] >= sum(b["count"] for b in stories["buckets"]) + stories["undated"] >= stories["total"]
     assert result["interval"] in ("day", "week", "month", None)
     starts = [b["start"] for b in result["buckets"]]
     assert starts == sorted(starts)

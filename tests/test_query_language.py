@@ -87,7 +87,7 @@ def test_a_form_as_written_finds_exactly_the_articles_using_it(shapes, q, form, 
     assert using, f"no article of the corpus uses {form!r}"
     found = all_ids(live, q)
     assert using <= found  # recall: every article that writes it
-    top = [h["id"] for h in search(live, q, per_page=len(using))["hits"]]
+    top = [h["id"] for h in search(live, q, per_page=len(using), collapse="off")["hits"]]
     assert set(top) <= using  # the articles that write it come first
 
 

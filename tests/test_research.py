@@ -115,7 +115,7 @@ def test_timeline_shares_equal_brute_force(engines, corpus, filters):
 def test_share_switch_on_the_page(cclient, cspec):
     page = get(cclient, "/?q=presiden&measure=share")
     figure = page.find("figure", cls="timeline")
-    assert "porsi dari semua artikel" in figure.text
+    assert "porsi dari semua berita" in figure.text
     switch = figure.find("nav", cls="measure")
     current = [a for a in switch.find_all("a") if a.attrs.get("aria-current")]
     assert [a.text.strip() for a in current] == ["Porsi"]

@@ -143,7 +143,7 @@ def test_facet_counts_and_date_order_match_the_stored_fields(clickid_live):
     stored = {d: snap.searcher.stored_fields(d) for d in range(snap.searcher.doc_count_all())}
     # the slice is all Fimela: filtering on it keeps every match, on Detik none
     for q, outlet in (("", None), ("pemerintah", None), ("polisi", "Fimela"), ("polisi", "Detik")):
-        result = search(clickid_live, q, outlet=outlet, sort="newest", per_page=100)
+        result = search(clickid_live, q, outlet=outlet, sort="newest", per_page=100, collapse="off")
         matched = [d for d, f in stored.items() if (not q or d in set(select(clickid_live, Request.make(q)).rs.final.tolist()))]
         for name in ("actor", "topic"):
             counts = Counter(v for d in matched if not outlet or outlet in stored[d]["outlet"] for v in stored[d][name])

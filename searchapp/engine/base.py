@@ -195,9 +195,11 @@ class Snapshot(ABC):
         """The first `limit` articles by publication day (undated last)."""
 
     @abstractmethod
-    def days(self, rs: ResultSet, facet: tuple[str, str] | None = None) -> tuple[Counter[date], int]:
-        """Articles per publication day, and the undated count; with
-        `facet=(name, value)` only those having that value."""
+    def days(self, rs: ResultSet, facet: tuple[str, str] | None = None,
+             interval: str = "day") -> tuple[Counter[date], int]:
+        """Articles per publication day (or per `interval`, "week" from
+        Monday or "month": keyed by its first day), and the undated count;
+        with `facet=(name, value)` only those having that value."""
 
     @abstractmethod
     def value_lists(self, rs: ResultSet, name: str) -> list[list[str]]:
@@ -208,13 +210,19 @@ class Snapshot(ABC):
     # A collapsed result set stands for one article per story: of each story,
     # the first article in canonical order the set holds. On it `total`,
     # `docs` and `value_lists` give those articles; `ranked` orders the
-    # stories by their best-scoring article and `by_date` by their newest (or
-    # oldest) one; `facet_counts` and `days` count stories (a story once in
-    # each value or day any of its articles has).
+    # stories by their best-scoring article (giving the shown one); `by_date`
+    # orders them by their newest (or oldest) article and gives that article,
+    # so a date-ordered list stays in date order; `facet_counts` and `days`
+    # count stories (a story once in each value or day any of its articles has).
 
     @abstractmethod
     def collapse(self, rs: ResultSet) -> ResultSet:
         """The result set, one article per story."""
+
+    @abstractmethod
+    def story_keys(self, rs: ResultSet) -> list[Any]:
+        """Each article's story as a key (equal for the articles of one story,
+        opaque otherwise), in the order of `docs` and `value_lists`."""
 
     @abstractmethod
     def copies(self, rs: ResultSet, docs: list[Doc]) -> dict[Doc, list[Doc]]:

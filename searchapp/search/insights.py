@@ -75,10 +75,13 @@ def _everything(snap: Snapshot, stories: bool):
     return snap.collapse(rs) if stories else rs
 
 
-def corpus_days(snap: Snapshot, facet: tuple[str, str] | None = None, stories: bool = False) -> Counter[date]:
-    """Every article (or story) of the build per publication day (of one facet
-    value), remembered per snapshot: the denominators of attention as a share."""
-    return snap.once(f"corpus-days:{facet}:{stories}", lambda: snap.days(_everything(snap, stories), facet)[0])
+def corpus_days(snap: Snapshot, facet: tuple[str, str] | None = None, stories: bool = False,
+                interval: str = "day") -> Counter[date]:
+    """Every article (or story) of the build per publication day or period
+    (of one facet value), remembered per snapshot: the denominators of
+    attention as a share."""
+    return snap.once(f"corpus-days:{facet}:{stories}:{interval}",
+                     lambda: snap.days(_everything(snap, stories), facet, interval)[0])
 
 
 def corpus_totals(snap: Snapshot, name: str, stories: bool = False) -> dict[str, int]:
@@ -114,8 +117,8 @@ def timeline(engine: Engine, *, series_actors: list[str] | None = None, **filter
     set, each with the corpus's count of that period and the share that
     matches; one line per selected actor to compare attention; and per outlet
     of the result set, its count and the share of its own output. Stories
-    are counted (a story once on each day it ran: a week sums its days)
-    unless `count` is articles; the corpus is then counted the same way."""
+    are counted (a story once in each period it ran in) unless `count` is
+    articles; the corpus is then counted the same way."""
     request = Request.make(**filters)
     actors = list(dict.fromkeys(series_actors if series_actors is not None else request.filters.selected["actor"]))
     sel = select(engine, request)
@@ -126,12 +129,14 @@ def timeline(engine: Engine, *, series_actors: list[str] | None = None, **filter
     if not counts:
         return result
     interval, periods = buckets_of(list(counts))
-    corpus = per_bucket(corpus_days(snap, None, stories), interval, periods)
+    if interval != "day":  # a story on two days of a week is one story of that week
+        counts = snap.days(rs, None, interval)[0]
+    corpus = per_bucket(corpus_days(snap, None, stories, interval), interval, periods)
     for (start, end), n, total in zip(periods, per_bucket(counts, interval, periods), corpus):
         result["buckets"].append({"start": start.isoformat(), "end": end.isoformat(), "count": n, "corpus": total,
                                   "share": share(n, total)})
     for a in actors:
-        line = per_bucket(snap.days(rs, ("actor", a))[0], interval, periods)
+        line = per_bucket(snap.days(rs, ("actor", a), interval)[0], interval, periods)
         result["series"][a] = line
         result["series_share"][a] = [share(n, total) for n, total in zip(line, corpus)]
     outlet_counts = snap.facet_counts(rs, "outlet")
@@ -140,8 +145,8 @@ def timeline(engine: Engine, *, series_actors: list[str] | None = None, **filter
     for outlet, n in by_count(outlet_counts.items()):
         if chosen and outlet not in chosen:
             continue  # the outlet facet counts ignore the outlet selection; the result set does not
-        line = per_bucket(snap.days(rs, ("outlet", outlet))[0], interval, periods)
-        own = per_bucket(corpus_days(snap, ("outlet", outlet), stories), interval, periods)
+        line = per_bucket(snap.days(rs, ("outlet", outlet), interval)[0], interval, periods)
+        own = per_bucket(corpus_days(snap, ("outlet", outlet), stories, interval), interval, periods)
         result["outlets"].append({"value": outlet, "count": n, "corpus": totals.get(outlet, 0),
                                   "share": share(n, totals.get(outlet, 0)), "counts": line,
                                   "shares": [share(c, t) for c, t in zip(line, own)]})
@@ -151,15 +156,22 @@ def timeline(engine: Engine, *, series_actors: list[str] | None = None, **filter
 
 def cooccurrence(engine: Engine, *, size: int = COOCCURRENCE_ACTORS, **filters) -> dict:
     """The actor pairs most often named in the same article of the result set,
-    and a matrix over the most named actors (for a heat map); a story counts
-    once (by its first article in canonical order) unless `count` is articles."""
+    and a matrix over the most named actors (for a heat map). Counting
+    stories (unless `count` is articles), a pair counts the stories with an
+    article naming both, as the search for both (`all_actor`) counts them."""
     sel = select(engine, Request.make(**filters))
-    lists = sel.snapshot.value_lists(sel.counted, "actor")
-    single: Counter[str] = Counter()
-    pairs: Counter[tuple[str, str]] = Counter()
-    for names in lists:
-        single.update(names)
-        pairs.update(combinations(sorted(names), 2))
+    snap = sel.snapshot
+    lists = snap.value_lists(sel.rs, "actor")
+    keys = snap.story_keys(sel.rs) if sel.request.counts_stories else range(len(lists))
+    named: dict[str, set] = {}
+    together: dict[tuple[str, str], set] = {}
+    for key, names in zip(keys, lists):
+        for name in names:
+            named.setdefault(name, set()).add(key)
+        for pair in combinations(sorted(names), 2):
+            together.setdefault(pair, set()).add(key)
+    single = Counter({name: len(k) for name, k in named.items()})
+    pairs = Counter({pair: len(k) for pair, k in together.items()})
     top = [a for a, _n in single.most_common(size)]
     matrix = [[single[a] if a == b else pairs[tuple(sorted((a, b)))] for b in top] for a in top]
     return {

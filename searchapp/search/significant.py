@@ -96,7 +96,7 @@ def query_terms(sel: Selected) -> set[str]:
 def sample(sel: Selected, browse: bool) -> list[Doc]:
     """The articles read: the best-ranked for a query, the newest when browsing."""
     if browse:
-        return sel.snapshot.by_date(sel.rs, newest=True, limit=SAMPLE)
+        return sel.snapshot.by_date(sel.listed, newest=True, limit=SAMPLE)
     return [doc for doc, _score in sel.ranked(SAMPLE)]
 
 
@@ -162,8 +162,9 @@ def uses(words: Counter[str], stems_of: Terms, forms_of: Terms,
 def significant(engine: Engine, *, size: int | str = SIZE, **filters) -> dict:
     """The `size` words that most set the result set apart from the corpus:
     {total, sampled, words: [{word, stem, count, corpus_count, score}]}, where
-    `count` is sampled articles having the word, `corpus_count` articles of the
-    build. Stop words, numbers, short words and the query's own words (with
+    `total` is what the search lists (stories when collapsed: copies are read
+    once), `count` is sampled articles having the word, `corpus_count` articles
+    of the build. Stop words, numbers, short words and the query's own words (with
     its expansions) are left out; a word needs MIN_COUNT sampled articles."""
     size = check_size(size)
     request = Request.make(**filters)
@@ -190,4 +191,4 @@ def significant(engine: Engine, *, size: int | str = SIZE, **filters) -> dict:
     words = [{"word": written(stem, snap.tables.forms(stem, None), stem_uses, form_uses), "stem": stem,
               "count": count, "corpus_count": in_corpus, "score": round(score, 6)}
              for score, stem, count, in_corpus in rows]
-    return {"total": sel.rs.total, "sampled": len(docs), "words": words}
+    return {"total": sel.listed.total, "sampled": len(docs), "words": words}

@@ -110,12 +110,13 @@ def timeline_chart(tl: dict, state: SearchState) -> dict | None:
             "name": name, "cls": f"s{k}", "total": sum(tl["series"][name]), "points": points,
             "segments": [(*points[i], *points[i + 1]) for i in range(len(points) - 1)],
         })
+    unit = "berita" if tl.get("count") == "stories" else "artikel"
     return {
         "height": CHART_HEIGHT, "base": base, "top_y": CHART_TOP, "mid_y": round(CHART_TOP + plot / 2, 1),
-        "top": shown(top) + ("" if share else " artikel"), "bars": bars, "share": share, "counts_shown": n <= COUNTS_ON_BARS, "ticks": ticks, "lines": lines,
-        "interval": INTERVAL_LABELS.get(interval, interval), "tick_y": base + 17, "undated": tl["undated"],
+        "top": shown(top) + ("" if share else f" {unit}"), "bars": bars, "share": share, "counts_shown": n <= COUNTS_ON_BARS, "ticks": ticks, "lines": lines,
+        "interval": INTERVAL_LABELS.get(interval, interval), "tick_y": base + 17, "undated": tl["undated"], "unit": unit,
         "outlets": [{**o, "href": state.url(filters={**state.filters, "outlet": (o["value"],)})} for o in tl["outlets"]],
-        "label": f"{'Porsi dari semua artikel' if share else 'Jumlah artikel'} per {INTERVAL_LABELS.get(interval, interval)}, "
+        "label": f"{'Porsi dari semua ' + unit if share else 'Jumlah ' + unit} per {INTERVAL_LABELS.get(interval, interval)}, "
                  f"{short_date(buckets[0]['start'])} sampai {short_date(buckets[-1]['end'])}",
     }
 

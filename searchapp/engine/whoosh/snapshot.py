@@ -28,6 +28,22 @@ from searchapp.engine.whoosh.ranking import Match, Ranker, expand_prefix
 from searchapp.engine.whoosh.storage import warm
 
 
+_YEAR_ONE = np.datetime64("0001-01-01", "D")  # day ordinal 1
+
+
+def period_starts(days: np.ndarray, interval: str) -> np.ndarray:
+    """Day ordinals moved to the first day of their week (Monday) or month; UNDATED stays."""
+    if interval == "day":
+        return days
+    days = days.astype(np.int64)
+    if interval == "week":
+        starts = days - (days - 1) % 7
+    else:
+        months = (_YEAR_ONE + (days - 1)).astype("datetime64[M]").astype("datetime64[D]")
+        starts = (months - _YEAR_ONE).astype(np.int64) + 1
+    return np.where(days == UNDATED, UNDATED, starts)
+
+
 @dataclass
 class Selection(ResultSet):
     """The masks of a selection over the build's document numbers."""
@@ -146,23 +162,24 @@ class WhooshSnapshot(Snapshot):
         if rs.shown_mask is None:
             return self.ranker.top(rs.found, rs.final_mask, limit, deadline)
         top = self.ranker.top(rs.found, rs.final_mask, limit + self._repeats(rs), deadline)
-        return self._per_story(rs, top, limit)
+        return self._per_story(rs, top, limit, canonical=True)
 
     def _repeats(self, rs: Selection) -> int:
         """How many articles of the selection are not their story's shown one:
         the most a list of the first N articles must go past to hold N stories."""
         return rs.total_articles - rs.total
 
-    def _per_story(self, rs: Selection, ordered: list, limit: int) -> list:
-        """The first `limit` stories of a list of (document, ...) pairs, each
-        at its first place, given as its shown article."""
+    def _per_story(self, rs: Selection, ordered: list, limit: int, canonical: bool) -> list:
+        """The first `limit` stories of a list of (document, ...) tuples, each
+        at its first place, given as its shown article (`canonical`) or as
+        the article at that place."""
         out, seen = [], set()
         number = self.stories.number
         for item in ordered:
             story = int(number[item[0]])
             if story not in seen:
                 seen.add(story)
-                shown = item[0] if story < self.columns.size else self._shown_of(rs, story)
+                shown = self._shown_of(rs, story) if canonical and story >= self.columns.size else item[0]
                 out.append((shown, *item[1:]))
                 if len(out) == limit:
                     break
@@ -176,7 +193,7 @@ class WhooshSnapshot(Snapshot):
         if rs.shown_mask is None:
             return self._by_date(rs.final, newest, limit)
         ordered = self._by_date(np.flatnonzero(rs.final_mask), newest, limit + self._repeats(rs))
-        return [d for (d,) in self._per_story(rs, [(d,) for d in ordered], limit)]
+        return [d for (d,) in self._per_story(rs, [(d,) for d in ordered], limit, canonical=False)]
 
     def _by_date(self, docs: np.ndarray, newest: bool, limit: int) -> list[Doc]:
         """From the day column: Whoosh's sorting collector read two columns
@@ -191,12 +208,13 @@ class WhooshSnapshot(Snapshot):
             docs, key = docs[keep], key[keep]
         return [int(d) for d in docs[np.lexsort((docs, key))][:limit]]
 
-    def days(self, rs: Selection, facet: tuple[str, str] | None = None) -> tuple[Counter[date], int]:
+    def days(self, rs: Selection, facet: tuple[str, str] | None = None,
+             interval: str = "day") -> tuple[Counter[date], int]:
         mask = rs.final_mask
         if facet is not None:
             mask = mask & self.columns.mask(self.columns.facets[facet[0]].docs(facet[1]))
         docs = np.flatnonzero(mask)
-        days = self.columns.days[docs]
+        days = period_starts(self.columns.days[docs], interval)
         values, counts = np.unique(days, return_counts=True)
         if rs.shown_mask is not None:
             repeats = self.stories.repeats(np.searchsorted(values, days), docs)
@@ -214,6 +232,9 @@ class WhooshSnapshot(Snapshot):
         if rs.shown_mask is not None:
             return rs
         return replace(rs, shown_mask=self.stories.representatives(rs.final_mask))
+
+    def story_keys(self, rs: Selection) -> list[int]:
+        return self.stories.number[rs.final].tolist()
 
     def copies(self, rs: Selection, docs: list[Doc]) -> dict[Doc, list[Doc]]:
         out = {}
