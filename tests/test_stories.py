@@ -23,7 +23,8 @@ from searchapp.text.analysis import WORD_RE
 from searchapp.text.syndication import comparable, markers
 from searchapp.web import create_app
 
-from tests.conftest import add, app_config, engine_at, rebuild
+from searchapp.cli import main
+from tests.conftest import app_config, cli_index, engine_at, rebuild
 
 pytestmark = pytest.mark.engines
 
@@ -92,10 +93,15 @@ def sample_file(sample, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def slive(sample_file, tmp_path_factory, engine_name):
+def story_index(sample_file, tmp_path_factory, engine_name) -> Path:
     index_dir = tmp_path_factory.mktemp("stories-index")
     rebuild([sample_file], index_dir, engine=engine_name)
-    live = engine_at(index_dir, engine_name)
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def slive(story_index, engine_name):
+    live = engine_at(story_index, engine_name)
     yield live
     live.close()
 
@@ -338,8 +344,8 @@ def test_cooccurrence_and_export_count_stories_or_articles(slive):
 
 
 @pytest.fixture(scope="module")
-def sclient(slive, engine_name):
-    app = create_app(app_config(slive.location, engine_name))
+def sclient(story_index, engine_name):
+    app = create_app(app_config(story_index, engine_name))
     yield app.test_client()
     app.extensions["searchapp.engine"].close()
 
@@ -383,3 +389,13 @@ def test_the_article_page_lists_its_copies(sclient, slive, expected):
     assert all(f"/article/{i}" in html for i in ids[:-1])
     similar = sclient.get(f"/api/articles/{ids[0]}/similar").get_json()
     assert not {s["id"] for s in similar["similar"]} & set(ids)
+
+
+def test_the_cli_lists_stories_and_refuses_a_bad_mode(runner, story_index):
+    listed = runner.invoke(main, ["search", "", *cli_index(story_index), "--per-page", "100"])
+    assert listed.exit_code == 0, listed.output
+    assert re.search(r"^\d+ stories \(\d+ articles\)", listed.output) and "copies in" in listed.output
+    every = runner.invoke(main, ["search", "", *cli_index(story_index), "--collapse", "off"])
+    assert every.exit_code == 0 and re.search(r"^\d+ articles \(\d+ stories\)", every.output)
+    bad = runner.invoke(main, ["search", "x", *cli_index(story_index), "--collapse", "maybe"])
+    assert bad.exit_code != 0 and "collapse must be on or off" in bad.output and "Traceback" not in bad.output
