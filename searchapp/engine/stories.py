@@ -154,6 +154,17 @@ class Fingerprints:
         return similar and (len(fewer) < 3 or len(a.numbers & b.numbers) >= self.numbers * len(fewer))
 
 
+def rows_meeting(fp: Fingerprints, signatures: np.ndarray, terms: Iterable[str]) -> np.ndarray:
+    """The rows of `signatures` whose band keys include any of the terms:
+    `add`'s candidates for an engine that keeps the signatures, not the terms."""
+    keys = fp.band_keys(signatures)
+    hit = np.zeros(len(keys), bool)
+    for term in terms:
+        band, _, key = term.partition("-")
+        hit |= keys[:, int(band, 16)] == np.uint64(int(key, 16))
+    return np.flatnonzero(hit)
+
+
 def band_terms(keys: np.ndarray) -> list[str]:
     """One article's band keys as terms (band number, key); none without a fingerprint."""
     if not keys.any():

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.query import Or, Term
 
 from searchapp.engine import stories, tables, workers
 from searchapp.engine.base import BuildReport, IndexerError, Progress
@@ -34,6 +33,9 @@ from searchapp.ingest.corpus import Skipped
 from searchapp.text.synonyms import Synonyms
 
 BATCH = 64
+DERIVED = ("title_text", "body_text", "published", stories.BANDS_FIELD)  # not Whoosh fields as they stand
+CARDS = "story_cards.npz"  # every article's MinHash signature: how `add` finds copies (64 band terms per
+# article cost a Whoosh rebuild as much again in per-posting Python)
 SEGMENT_BYTES = 160_000_000  # postings a rebuild process holds before it writes a segment
 
 
@@ -42,7 +44,7 @@ def whoosh_fields(doc: dict) -> dict:
     the indexed terms of title and body (Whoosh's `_stored_` convention), the
     day as a datetime, a `dated` flag that sorts undated articles last, and no
     empty values."""
-    fields = {k: v for k, v in doc.items() if k not in ("title_text", "body_text", "published") and v is not None}
+    fields = {k: v for k, v in doc.items() if k not in DERIVED and v is not None}
     fields["_stored_title"] = doc["title_text"]
     fields["_stored_body"] = doc["body_text"]
     published = doc["published"]
@@ -82,25 +84,41 @@ def _fetcher(searcher) -> stories.Fetch:
     return fetch
 
 
-def _with_bands(searcher) -> Callable[[list[str]], set[str]]:
-    """The ids of the articles having any of the band terms."""
-    def candidates(terms: list[str]) -> set[str]:
-        if not terms:
-            return set()
-        docs = searcher.docs_for_query(Or([Term(stories.BANDS_FIELD, t) for t in terms]))
-        return {searcher.stored_fields(d)["id"] for d in docs}
-    return candidates
+Cards = tuple[list[str], np.ndarray, np.ndarray]  # ids, MinHash signatures (a row each), shingle counts
 
 
-def _cluster(build_dir: Path, cards: list[tuple[list[str], np.ndarray, np.ndarray]]) -> None:
+def _save_cards(build_dir: Path, cards: Cards) -> None:
+    tmp = build_dir / f".{CARDS}.tmp"
+    with open(tmp, "wb") as fh:
+        np.savez(fh, ids=np.array(cards[0], dtype=str), signatures=cards[1], sizes=cards[2])
+    os.replace(tmp, build_dir / CARDS)
+
+
+def _load_cards(build_dir: Path, num_perm: int) -> Cards:
+    try:
+        with np.load(build_dir / CARDS) as saved:
+            return saved["ids"].tolist(), saved["signatures"], saved["sizes"]
+    except FileNotFoundError:  # a build made before stories: its articles find no copies among them
+        return [], np.zeros((0, num_perm), np.uint32), np.zeros(0, np.int64)
+
+
+def _merged(old: Cards, new: Cards) -> Cards:
+    """The cards after an add: replaced articles' rows dropped, the new ones appended."""
+    replaced = set(new[0])
+    keep = [i for i, article in enumerate(old[0]) if article not in replaced]
+    return ([old[0][i] for i in keep] + list(new[0]), np.concatenate([old[1][keep], new[1]]),
+            np.concatenate([old[2][keep], new[2]]))
+
+
+def _cluster(build_dir: Path, parts: list[Cards]) -> None:
     """Find the stories of a fresh build (before it goes live) from the
-    workers' story cards, and keep them in it."""
-    ids = [i for part in cards for i in part[0]]
-    signatures = np.concatenate([part[1] for part in cards])
-    sizes = np.concatenate([part[2] for part in cards])
+    workers' story cards, and keep both in it."""
+    cards = ([i for part in parts for i in part[0]], np.concatenate([part[1] for part in parts]),
+             np.concatenate([part[2] for part in parts]))
     with builds.open_build(build_dir).searcher() as searcher:
-        found = stories.cluster(stories.Fingerprints(), ids, signatures, sizes, _fetcher(searcher))
+        found = stories.cluster(stories.Fingerprints(), *cards, _fetcher(searcher))
     found.save(build_dir)
+    _save_cards(build_dir, cards)
 
 
 def _update_serial(writer, ix, build_dir: Path, items: Iterable, preparer: Preparer, report: BuildReport,
@@ -109,16 +127,20 @@ def _update_serial(writer, ix, build_dir: Path, items: Iterable, preparer: Prepa
     the stories table is written before the commit (a reader opening between
     the two reads ids it does not find yet as articles without copies)."""
     added: list[stories.Copy] = []
+    fp = preparer.fingerprints
     try:
         _add(writer.update_document, (preparer.prepare_or_skip(i) for i in items), report, progress, added)
+        ids, signatures, _sizes = cards = _load_cards(build_dir, fp.num_perm)
         with ix.searcher() as searcher:  # the build as it was before this add
-            joined = stories.join(preparer.fingerprints, stories.Stories.load(build_dir), added,
-                                  _with_bands(searcher), _fetcher(searcher))
+            joined = stories.join(fp, stories.Stories.load(build_dir), added,
+                                  lambda terms: {ids[i] for i in stories.rows_meeting(fp, signatures, terms)},
+                                  _fetcher(searcher))
     except BaseException:
         writer.cancel()
         raise
     tables.write_names(build_dir, preparer.names, preparer.forms)
     joined.save(build_dir)
+    _save_cards(build_dir, _merged(cards, preparer.story_cards()))
     writer.commit()
 
 

@@ -6,7 +6,6 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from searchapp import facets
 from searchapp.engine.document import EXACT, LEAD
-from searchapp.engine.stories import BANDS_FIELD
 from searchapp.engine.whoosh.analyzers import ExactAnalyzer, IndonesianAnalyzer
 
 
@@ -28,7 +27,6 @@ def build_schema() -> Schema:
         **{LEAD: TEXT(analyzer=analyzer, phrase=False)},  # the opening words: what a news story is about
         **{EXACT["title"]: TEXT(analyzer=exact, phrase=False), EXACT["body"]: TEXT(analyzer=exact, phrase=False)},
         **{name: KEYWORD(**facet) for name in facets.names()},
-        **{BANDS_FIELD: KEYWORD(scorable=False, lowercase=False)},  # how `add` finds an article's copies
         published=DATETIME(stored=True, sortable=True),
         dated=NUMERIC(sortable=True, bits=8),  # 1 if published is known: sorts undated last
         category=ID(stored=True),
