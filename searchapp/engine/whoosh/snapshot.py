@@ -96,6 +96,9 @@ class WhooshSnapshot(Snapshot):
         self.fields = frozenset(self.reader.schema.names())
         self.columns = columns.load(self.reader)
         self.stories = StoryColumns.load(Stories.load(build).rows, self._live_doc, self.columns.size)
+        # per facet, the (document, value) pairs of articles with copies: all counting stories adds
+        self._copied_pairs = {name: np.flatnonzero(self.stories.member[f.by_doc_docs])
+                              for name, f in self.columns.facets.items()}
         self.ranker = Ranker(self.searcher, self.columns, k1=weights.k1, b=weights.b)
 
     def close(self) -> None:
@@ -150,7 +153,8 @@ class WhooshSnapshot(Snapshot):
         facet = self.columns.facets[name]
         counts = facet.counts(docs, mask)
         if rs.shown_mask is not None:
-            pairs = np.flatnonzero(mask[facet.by_doc_docs] & self.stories.member[facet.by_doc_docs])
+            pairs = self._copied_pairs[name]
+            pairs = pairs[mask[facet.by_doc_docs[pairs]]]
             repeats = self.stories.repeats(facet.by_doc_values[pairs], facet.by_doc_docs[pairs])
             counts[: len(repeats)] -= repeats
         return Counter({facet.values[i]: int(counts[i]) for i in np.flatnonzero(counts)})
