@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -102,6 +103,66 @@ def test_same_days_cooccurrence_ids_and_similar_articles(both):
         body = snap.article(snap.find(first))["body"]
         similar = snap.similar(snap.find(first), snap.tables.stemmer.terms(body), 5)
         assert len(similar) == 5 and first not in snap.ids([d for d, _s in similar])
+
+
+def story_groups(engine) -> dict[str, tuple[str, list[str]]]:
+    """Each article of a story with copies: (story id, the story's articles in canonical order)."""
+    sel = select(engine, Request.make(collapse="off"))
+    snap = sel.snapshot
+    ids, keys = snap.ids(snap.docs(sel.rs)), snap.story_keys(sel.rs)
+    members: dict = {}
+    for article_id, key in zip(ids, keys):
+        members.setdefault(key, []).append(article_id)
+    out = {}
+    for group in (g for g in members.values() if len(g) > 1):
+        story, ordered = snap.story(snap.find(group[0]))
+        out.update({a: (story, snap.ids(ordered)) for a in group})
+    return out
+
+
+def test_the_same_stories_as_whoosh_and_copies_keep_their_words(both):
+    """The cluster finds Whoosh's stories; an article written into its story
+    is analysed again and indexed whole (an update would drop the term
+    fields `_source` leaves out), so it is still found by its words."""
+    whoosh, cluster = both
+    kept = story_groups(cluster)
+    assert kept and kept == story_groups(whoosh)
+    build = cluster.cluster.live()[0]
+    copied = {"term": {"copied": True}}
+    assert cluster.client.count(index=build, body={"query": copied})["count"] == len(kept)
+    for field in ("title", "body", "lead", "body_exact"):
+        with_words = {"bool": {"filter": [copied, {"exists": {"field": field}}]}}
+        assert cluster.client.count(index=build, body={"query": with_words})["count"] == len(kept), field
+
+
+def test_a_collapsed_search_is_one_request_and_one_more_for_copies(both):
+    """Counts of articles and stories and the first page of stories come in
+    one search of the build; a page showing a story with copies reads their
+    articles in one more."""
+    _whoosh, cluster = both
+    snap = cluster.snapshot()
+    sent: list[str] = []
+    transport = cluster.client.transport
+    real = transport.perform_request
+
+    def counting(method, url, *args, **kwargs):
+        if url.startswith(f"/{snap.build}/"):
+            sent.append(url.split("?")[0].rsplit("/", 1)[-1])
+        return real(method, url, *args, **kwargs)
+
+    copy = snap.article(snap.find(sorted(story_groups(cluster))[0]))
+    seen = set()
+    for q in [q for q in QUERIES if q] + [" ".join(re.findall(r"[^\W\d_]+", copy["title"])[:6])]:
+        transport.perform_request = counting
+        sent.clear()
+        try:
+            result = search(cluster, q)
+        finally:
+            transport.perform_request = real
+        copied = any(len(snap.story(snap.find(h["id"]))[1]) > 1 for h in result["hits"])
+        seen.add(copied)
+        assert sent == ["_search", *(["_search"] if copied else [])], q
+    assert seen == {False, True}
 
 
 def test_long_ranked_lists_keep_the_first_pages_order_and_scores(both, monkeypatch):

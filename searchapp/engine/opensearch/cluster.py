@@ -5,8 +5,10 @@ Names, for index name N: the alias `N` points at the live build `N-b<time>`;
 each build has a vocabulary index `<build>-vocabulary` (term statistics for
 query expansion and spelling); `N-meta` holds the lock, the state (previous
 build, next article order, files given to `add`) and each build's tables (the
-files `engine/tables.py` reads, as text). Nothing lives on a web node but a
-cache of those tables, so any number of `serve` processes share one cluster.
+files `engine/tables.py` reads, as text), and what each part of a build
+loaded by several machines learned (counts, story cards) until it is
+finished. Nothing lives on a web node but a cache of those tables, so any
+number of `serve` processes share one cluster.
 """
 
 from __future__ import annotations
@@ -53,6 +55,26 @@ def reachable(url: str) -> Iterator[None]:
         raise
 
 
+def scan(client: OpenSearch, index: str, body: dict, page: int, keep_alive: str = "2m",
+         params: dict | None = None) -> Iterator[dict]:
+    """Every hit of a search body (query, sort, _source, ...) in its sort
+    order, read with a point in time and `search_after`, `page` at a time."""
+    pit = client.create_pit(index=index, params={"keep_alive": keep_alive})["pit_id"]
+    try:
+        after = None
+        while True:
+            request = {**body, "size": page, "pit": {"id": pit, "keep_alive": keep_alive}, "track_total_hits": False}
+            if after:
+                request["search_after"] = after
+            hits = client.search(body=request, params=params or None)["hits"]["hits"]
+            yield from hits
+            if len(hits) < page:
+                return
+            after = hits[-1]["sort"]
+    finally:
+        client.delete_pit(body={"pit_id": [pit]}, ignore=404)
+
+
 class Cluster:
     """One searchapp index name on a cluster."""
 
@@ -76,14 +98,19 @@ class Cluster:
     def vocabulary(build: str) -> str:
         return f"{build}-vocabulary"
 
-    def live(self) -> tuple[str, int]:
-        """(live build, its generation: how many adds it has had), one request."""
+    def live(self, current: bool = False) -> tuple[str, int]:
+        """(live build, its generation: how many adds it has had), one request;
+        `current`: a build this version can search and add to (one made
+        before stories were kept is not)."""
         mapping = self.client.indices.get_mapping(index=self.name, ignore=404)
         if mapping.get("status") == 404:
             raise NoIndex(f"no index {self.name!r} on the cluster yet: run 'searchapp rebuild'")
         if len(mapping) != 1:
             raise IndexUnreadable(f"alias {self.name!r} names {len(mapping)} indexes")
         build, body = next(iter(mapping.items()))
+        if current and "story" not in body["mappings"].get("properties", {}):
+            raise IndexUnreadable(f"build {build} was made by an earlier version (it keeps no stories): "
+                                  f"run 'searchapp rebuild'")
         return build, int(body["mappings"].get("_meta", {}).get("generation", 0))
 
     def exists(self) -> bool:
@@ -148,8 +175,21 @@ class Cluster:
         return {d["_source"]["part"]: d["_source"] for d in found if d.get("found")}
 
     def delete_parts(self, build: str) -> None:
-        for part in self.parts(build):
+        for part, body in self.parts(build).items():
+            for chunk in range(body.get("cards", 0)):
+                self.client.delete(index=self.meta, id=f"cards:{build}:{part}:{chunk}", ignore=404)
             self.client.delete(index=self.meta, id=f"part:{build}:{part}", ignore=404)
+
+    def save_cards(self, build: str, part: int, chunks: list[dict]) -> int:
+        """A part's story cards (indexer.pack_cards), waiting for the finish; how many documents."""
+        for chunk, body in enumerate(chunks):
+            self.client.index(index=self.meta, id=f"cards:{build}:{part}:{chunk}", body=body, request_timeout=120)
+        return len(chunks)
+
+    def cards(self, build: str, part: int, chunks: int) -> Iterator[dict]:
+        for chunk in range(chunks):
+            found = self.client.get(index=self.meta, id=f"cards:{build}:{part}:{chunk}", request_timeout=120)
+            yield found["_source"]
 
     def load_tables(self, build: str, generation: int, directory: Path) -> Path:
         """The build's tables as files in a local cache directory, made once per

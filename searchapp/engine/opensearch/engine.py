@@ -95,7 +95,7 @@ class OpenSearchEngine(Engine):
 
     def snapshot(self) -> OpenSearchSnapshot:
         with clusters.reachable(self.url):
-            key = self.cluster.live()
+            key = self.cluster.live(current=True)
 
             def make() -> OpenSearchSnapshot:
                 tables = BuildTables.load(self.cluster.load_tables(*key, self.cache / "tables"))

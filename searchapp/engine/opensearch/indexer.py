@@ -11,6 +11,15 @@ to the bulk API themselves; the bounded job queue is the back-pressure, and
 a bulk refused with 429 is retried with back-off, then fails the build with
 a clear error. Several machines can load one new build at once: each runs
 `load_slice` on a disjoint part of the input files (see the README).
+
+Stories (engine/stories.py): once a new build is loaded, and before its
+alias moves, its stories are found from the story cards (MinHash signatures)
+its loaders made — a part's wait in the meta index for `finish_parts` — and
+kept with its tables (`_find_stories`); `add` joins the new articles to the
+live build's stories, and loads them in theirs. An existing article whose
+story or place changes is analysed again from its stored text and indexed
+whole (`_restory`): an update would rebuild it from `_source`, which leaves
+out the term fields.
 """
 
 from __future__ import annotations
@@ -18,24 +27,27 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import io
 import json
 import os
 import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 from opensearchpy import helpers
 
-from searchapp.engine import tables, workers
+from searchapp.engine import stories, tables, workers
 from searchapp.engine.base import BuildReport, IndexerError, Progress
 from searchapp.engine.document import Preparer
 from searchapp.engine.opensearch import cluster as clusters
 from searchapp.engine.opensearch.cluster import MAX_PARTS, Cluster
 from searchapp.engine.opensearch.mapping import (VOCABULARY, VOCABULARY_FIELDS, doc_id, index_body, source,
-                                                 vocabulary_id)
+                                                 source_fields, stored_article, vocabulary_id)
 from searchapp.engine.plan import Weights
 from searchapp.facets import topics
 from searchapp.facets.actors import Gazetteer
@@ -46,16 +58,24 @@ from searchapp.text.synonyms import Synonyms
 BATCH = 200  # articles per job and per bulk request
 BULK_RETRIES = 6  # a 429 is retried with back-off (1, 2, 4 … s) this many times
 PART_ORDER_BITS = 40  # part K numbers its articles from K << 40: index order is part by part
+STORY_PAGE = 5_000  # hits per request when finding the articles having band keys
+CARDS_CHUNK = 5_000  # story cards per document of the meta index (a part's wait there for the finish)
+FETCH_BATCH = 500  # articles per mget when comparing or re-analysing copies
+RESTORY_PARALLEL_MIN = 2_000  # articles to analyse again before worker processes pay off
+
+Placed = Mapping[str, tuple[str, int]]  # article id → (story id, place): a stories table's rows
 
 
 class Loader:
     """Analyses articles and bulk-loads them into one build, counting its
     vocabulary (per field: documents and occurrences of each term)."""
 
-    def __init__(self, url: str, build: str, actor_files: list[str], stems: dict[str, str]):
+    def __init__(self, url: str, build: str, actor_files: list[str], stems: dict[str, str],
+                 placed: Placed | None = None):
         self.client = clusters.connect(url)
         self.url = url
         self.build = build
+        self.placed = placed or {}  # the articles' stories (an article not listed is alone)
         self.preparer = Preparer(actor_files, stems)
         self.df: Counter[tuple[str, str]] = Counter()
         self.cf: Counter[tuple[str, str]] = Counter()
@@ -75,7 +95,9 @@ class Loader:
                 continue
             doc = self.preparer.prepare(item)
             self.count(doc)
-            actions.append({"_index": self.build, "_id": doc_id(doc["id"]), "_source": source(doc, order)})
+            story, canon = self.placed.get(doc["id"], (None, 0))
+            actions.append({"_index": self.build, "_id": doc_id(doc["id"]),
+                            "_source": source(doc, order, story, canon)})
         bulk(self.client, self.url, actions)
         return len(actions), skipped
 
@@ -98,21 +120,50 @@ def bulk(client, url: str, actions: list[dict]) -> None:
             raise IndexerError(f"{len(exc.errors)} articles were refused by the cluster, e.g. {first}") from None
 
 
-def _worker(url: str, build: str, actor_files: list[str], stems: dict[str, str], jobs, results) -> None:
+def _worker(url: str, build: str, actor_files: list[str], stems: dict[str, str], placed: Placed | None, jobs,
+            results) -> None:
     """A worker process: analyse and load batches until told to stop."""
     workers.die_with_parent()
     try:
-        loader = Loader(url, build, actor_files, stems)
+        loader = Loader(url, build, actor_files, stems, placed)
         while (batch := jobs.get()) is not None:
             results.put(("batch", *loader.load(batch)))
-        results.put(("done", (loader.df, loader.cf, loader.preparer.names, loader.preparer.forms),
-                     loader.preparer.stemmer.export()))
+        results.put(("done", (loader.df, loader.cf, loader.preparer.names, loader.preparer.forms,
+                              loader.preparer.story_cards()), loader.preparer.stemmer.export()))
     except BaseException as exc:  # reported to the parent, which fails the build
         results.put(("error", f"{type(exc).__name__}: {exc}", None))
 
 
+Cards = tuple[list[str], np.ndarray, np.ndarray]  # ids, MinHash signatures (a row each), shingle counts
+
+
+def _merged_cards(parts: list[Cards]) -> Cards:
+    if not parts:
+        return [], np.zeros((0, stories.Fingerprints().num_perm), np.uint32), np.zeros(0, np.int64)
+    return ([i for p in parts for i in p[0]], np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]))
+
+
+def pack_cards(cards: Cards) -> list[dict]:
+    """Story cards as documents of the meta index, CARDS_CHUNK articles each."""
+    ids, signatures, sizes = cards
+    out = []
+    for start in range(0, len(ids), CARDS_CHUNK):
+        arrays = io.BytesIO()
+        np.savez(arrays, signatures=signatures[start:start + CARDS_CHUNK], sizes=sizes[start:start + CARDS_CHUNK])
+        out.append({"ids": ids[start:start + CARDS_CHUNK],
+                    "arrays": base64.b64encode(gzip.compress(arrays.getvalue(), 1)).decode()})
+    return out
+
+
+def unpack_cards(doc: dict) -> Cards:
+    arrays = np.load(io.BytesIO(gzip.decompress(base64.b64decode(doc["arrays"]))))
+    return list(doc["ids"]), arrays["signatures"], arrays["sizes"]
+
+
 class Counts:
-    """What the loaders of one build learned: vocabulary, names, forms, stems."""
+    """What the loaders of one build learned: vocabulary, names, forms,
+    stems, and the story cards of its articles."""
 
     def pack(self) -> str:
         """As text for the meta index (a part's counts wait there for the finish)."""
@@ -135,6 +186,10 @@ class Counts:
         self.names: Counter[str] = Counter()
         self.forms: Counter[tuple[str, str]] = Counter()
         self.stems: dict[str, str] = {}
+        self.cards: list[Cards] = []
+
+    def story_cards(self) -> Cards:
+        return _merged_cards(self.cards)
 
     def merge(self, df, cf, names, forms, stems) -> None:
         self.df.update(df)
@@ -146,10 +201,19 @@ class Counts:
 
 def load(url: str, build: str, items: Iterable[Article | Skipped], actor_files: list[str], stems: dict[str, str],
          procs: int, report: BuildReport, progress: Progress | None, first_order: int = 0,
-         renew=lambda: None) -> Counts:
-    """Analyse and bulk-load articles into a build, on `procs` processes."""
+         renew=lambda: None, placed: Placed | None = None) -> Counts:
+    """Analyse and bulk-load articles into a build, on `procs` processes;
+    those `placed` in a story go in at their place, the others alone."""
+    return _load_numbered(url, build, enumerate(items, first_order), actor_files, stems, procs, report, progress,
+                          renew, placed)
+
+
+def _load_numbered(url: str, build: str, items: Iterable[tuple[int, Article | Skipped]], actor_files: list[str],
+                   stems: dict[str, str], procs: int, report: BuildReport, progress: Progress | None,
+                   renew=lambda: None, placed: Placed | None = None) -> Counts:
+    """`load`, of (order, article) pairs."""
     counts = Counts()
-    numbered = workers.batches(enumerate(items, first_order), BATCH)
+    numbered = workers.batches(items, BATCH)
 
     def on_batch(added: int, skipped: list[Skipped]) -> None:
         report.indexed += added
@@ -158,17 +222,92 @@ def load(url: str, build: str, items: Iterable[Article | Skipped], actor_files: 
         if progress:
             progress(added + len(skipped))
 
+    def on_done(learned: tuple, new_stems: dict[str, str]) -> None:
+        counts.merge(*learned[:4], new_stems)
+        counts.cards.append(learned[4])
+
     if procs > 1:
         topics.load()  # built once here, inherited by the forked workers
-        workers.run(_worker, (url, build, actor_files, stems), numbered, procs, on_batch,
-                    lambda learned, new_stems: counts.merge(*learned, new_stems))
+        workers.run(_worker, (url, build, actor_files, stems, placed), numbered, procs, on_batch, on_done)
     else:
-        loader = Loader(url, build, actor_files, stems)
+        loader = Loader(url, build, actor_files, stems, placed)
         for batch in numbered:
             on_batch(*loader.load(batch))
         counts.merge(loader.df, loader.cf, loader.preparer.names, loader.preparer.forms,
                      loader.preparer.stemmer.export())
+        counts.cards.append(loader.preparer.story_cards())
     return counts
+
+
+# --- stories ------------------------------------------------------------------------------
+
+def _fetcher(client, index: str, renew=lambda: None) -> stories.Fetch:
+    """The stored articles of ids, as the story clustering compares them."""
+    def fetch(ids: list[str]) -> dict[str, stories.Copy]:
+        out = {}
+        for batch in workers.batches(ids, FETCH_BATCH):
+            found = client.mget(index=index, body={"ids": [doc_id(i) for i in batch]},
+                                params={"_source": "id,body_text,published,outlet"})
+            for d in found["docs"]:
+                if d.get("found"):
+                    src = d["_source"]
+                    published = src.get("published")
+                    out[src["id"]] = stories.Copy(src["id"], src.get("body_text") or "",
+                                                  date.fromisoformat(published) if published else None,
+                                                  (src.get("outlet") or [None])[0])
+            renew()
+        return out
+    return fetch
+
+
+def _with_bands(client, index: str, renew=lambda: None) -> Callable[[list[str]], set[str]]:
+    """The ids of the articles having any of the band terms."""
+    def candidates(terms: list[str]) -> set[str]:
+        out: set[str] = set()
+        for batch in workers.batches(terms, 10_000):
+            body = {"query": {"terms": {stories.BANDS_FIELD: batch}}, "sort": [{"order": "asc"}], "_source": False,
+                    "docvalue_fields": ["id"]}
+            out.update(h["fields"]["id"][0] for h in clusters.scan(client, index, body, STORY_PAGE))
+            renew()
+        return out
+    return candidates
+
+
+def _restory(client, url: str, build: str, placed: Placed, ids: Iterable[str], actor_files: list[str],
+             stems: dict[str, str], procs: int | None, renew=lambda: None) -> int:
+    """Index stored articles again, each in its story and place as `placed`
+    says (alone when not listed): analysed again from the text they keep,
+    since an update would lose the term fields `_source` leaves out. Their
+    words are the same, so the vocabulary is untouched. Returns how many."""
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    fields = ",".join([*source_fields(), "order"])
+
+    def stored() -> Iterator[tuple[int, Article]]:
+        for batch in workers.batches(ids, FETCH_BATCH):
+            with clusters.reachable(url):
+                found = client.mget(index=build, body={"ids": [doc_id(i) for i in batch]}, params={"_source": fields})
+            for d in found["docs"]:
+                if d.get("found"):
+                    yield d["_source"]["order"], stored_article(d["_source"])
+
+    procs = 1 if len(ids) < RESTORY_PARALLEL_MIN else procs or max(1, min(os.cpu_count() or 1, 4))
+    report = BuildReport()
+    _load_numbered(url, build, stored(), actor_files, stems, procs, report, None, renew, placed)
+    return report.indexed
+
+
+def _find_stories(client, url: str, build: str, staging: Path, cards: Cards, actor_files: list[str],
+                  stems: dict[str, str], procs: int | None, renew=lambda: None) -> stories.Stories:
+    """The stories of a loaded build (before it goes live): found from every
+    article's story card, kept in its tables (`staging`), and written into
+    the articles of stories with copies."""
+    with clusters.reachable(url):
+        found = stories.cluster(stories.Fingerprints(), *cards, _fetcher(client, build, renew))
+    found.save(staging)
+    _restory(client, url, build, found.rows, found.rows, actor_files, stems, procs, renew)
+    return found
 
 
 def _vocabulary_actions(index: str, df: Counter, cf: Counter) -> Iterator[dict]:
@@ -248,13 +387,16 @@ def rebuild(url: str, name: str, cache: Path, corpus_paths: Iterable[str | os.Pa
             client.indices.create(index=build, body=index_body(shards, replicas, weights))
             client.indices.create(index=Cluster.vocabulary(build), body=VOCABULARY)
             stems = tables.load_stems(cache)
-            counts = load(url, build, corpus.read_unique(files), stored, stems,
-                          procs or workers.default_procs(files), report, progress, renew=lease.renew)
+            procs = procs or workers.default_procs(files)
+            counts = load(url, build, corpus.read_unique(files), stored, stems, procs, report, progress,
+                          renew=lease.renew)
             if report.indexed == 0:
                 raise IndexerError(f"no readable articles in {', '.join(map(str, paths))}")
             if strict and report.skipped:
                 raise IndexerError(f"--strict: {len(report.skipped)} skipped, e.g. {report.skipped[0].source}: "
                                    f"{report.skipped[0].reason}")
+            _find_stories(client, url, build, staging, counts.story_cards(), stored, {**stems, **counts.stems},
+                          procs, lease.renew)
             previous, report.documents = _publish(client, url, cl, lease, build, staging, counts, replicas,
                                                   report.indexed, state, report.indexed + len(report.skipped))
             tables.save_stems(cache, {**stems, **counts.stems})
@@ -310,9 +452,10 @@ def load_part(url: str, name: str, cache: Path, corpus_paths: Iterable[str | os.
             counts = load(url, build, corpus.read_unique(files), stored, stems,
                           procs or workers.default_procs(files), report, progress,
                           first_order=part << PART_ORDER_BITS)
+            chunks = cl.save_cards(build, part, pack_cards(counts.story_cards()))
             cl.save_part(build, part, {"parts": parts, "indexed": report.indexed, "replicas": replicas,
                                        "tables": _files_digest([*actor_files, *synonym_files]),
-                                       "counts": counts.pack()})
+                                       "counts": counts.pack(), "cards": chunks})
             tables.save_stems(cache, {**stems, **counts.stems})
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -343,13 +486,17 @@ def finish_parts(url: str, name: str, cache: Path, label: str, *, actor_files: I
         if other:
             raise IndexerError(f"part {other[0]} was loaded with other --actors/--synonyms files than given here")
         counts = Counts()
-        for d in loaded.values():
+        for k, d in sorted(loaded.items()):
             counts.merge(*Counts.unpack(d["counts"]))
+            counts.cards += [unpack_cards(c) for c in cl.cards(build, k, d.get("cards", 0))]
+            lease.renew()
         report = BuildReport(build=build, indexed=sum(d["indexed"] for d in loaded.values()))
         state = cl.state()
         staging = Path(tempfile.mkdtemp(prefix=".finish-", dir=_made(cache)))
         try:
-            _store_user_tables(staging, actor_files, synonym_files)
+            stored = _store_user_tables(staging, actor_files, synonym_files)
+            _find_stories(client, url, build, staging, counts.story_cards(), stored,
+                          {**tables.load_stems(cache), **counts.stems}, None, lease.renew)
             replicas = max(d["replicas"] for d in loaded.values())
             previous, report.documents = _publish(client, url, cl, lease, build, staging, counts, replicas,
                                                   report.indexed, state, (parts + 1) << PART_ORDER_BITS)
@@ -382,7 +529,7 @@ def add(url: str, name: str, cache: Path, paths: Iterable[str | os.PathLike], *,
     cl = Cluster(client, name)
     paths = [Path(p).resolve() for p in paths]
     with clusters.reachable(url), cl.locked() as lease:
-        build, generation = cl.live()
+        build, generation = cl.live(current=True)
         report = BuildReport(build=build)
         state = cl.state()
         directory = cl.load_tables(build, generation, _made(cache / "tables"))
@@ -395,8 +542,16 @@ def add(url: str, name: str, cache: Path, paths: Iterable[str | os.PathLike], *,
             for old in _old_documents(client, build, batch):
                 removed.count(removed.preparer.prepare(old))
         order = int(state.get("next_order", client.count(index=build)["count"]))
+        before = stories.Stories.load(directory)
+        new_ids = {a.id for a in articles}
+        joined = stories.join(stories.Fingerprints(), before,
+                              [stories.Copy(a.id, a.body, a.published, a.outlet or None) for a in articles],
+                              _with_bands(client, build, lease.renew), _fetcher(client, build, lease.renew))
         counts = load(url, build, items, actor_files, stems, 1, report, progress, first_order=order,
-                      renew=lease.renew)
+                      renew=lease.renew, placed=joined.rows)
+        moved = {a for a in before.rows.keys() | joined.rows.keys()
+                 if a not in new_ids and before.rows.get(a) != joined.rows.get(a)}
+        _restory(client, url, build, joined.rows, moved, actor_files, stems, 1, lease.renew)
         df, cf = counts.df, counts.cf
         df.subtract(removed.df)
         cf.subtract(removed.cf)
@@ -412,6 +567,7 @@ def add(url: str, name: str, cache: Path, paths: Iterable[str | os.PathLike], *,
         try:
             shutil.copytree(directory, staging, dirs_exist_ok=True)
             tables.write_names(staging, counts.names, counts.forms)
+            joined.save(staging)
             cl.save_tables(build, staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

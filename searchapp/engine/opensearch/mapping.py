@@ -6,6 +6,16 @@ a whitespace tokenizer (so positions are the token's place in the list, as in
 the Whoosh index) and ranked with BM25 at the engine's k1 and b. They are left
 out of `_source`: the text as written (`title_text`, `body_text`) is kept for
 snippets and for re-analysis when `add` replaces an article.
+
+Stories (engine/stories.py): `story_bands` holds an article's LSH band keys
+(indexed for `add` to find candidates, read back from doc values when a
+build's stories are found; not in `_source`), `story` its story id (its own
+id when it has no copies: what collapsing and counting stories read),
+`canon` its place in the story's canonical order (0 for the first) and
+`copied` whether its story has copies (stories are counted exactly among
+those: snapshot.py). An update would rebuild a document from `_source`,
+losing the term fields left out of it: an article whose story changes is
+analysed again and indexed whole (indexer.py).
 """
 
 from __future__ import annotations
@@ -16,6 +26,8 @@ from datetime import date
 from searchapp import facets
 from searchapp.engine.document import EXACT, LEAD, SEARCHABLE
 from searchapp.engine.plan import Weights
+from searchapp.engine.stories import BANDS_FIELD
+from searchapp.ingest.corpus import Article
 
 POSITIONS = SEARCHABLE  # phrase and proximity queries read positions of these
 TERM_FIELDS = (*SEARCHABLE, LEAD, EXACT["title"], EXACT["body"])
@@ -43,6 +55,10 @@ def index_body(shards: int, replicas: int, weights: Weights) -> dict:
         **{name: {"type": "keyword", "similarity": "boolean"} for name in facets.names()},
         "published": {"type": "date", "format": "strict_date"},
         "order": {"type": "long"},
+        BANDS_FIELD: {"type": "keyword"},
+        "story": {"type": "keyword"},
+        "canon": {"type": "integer"},
+        "copied": {"type": "boolean"},
         "category": {"type": "keyword"},
         "url": {"type": "keyword", "index": False, "doc_values": False},
         "source": {"type": "keyword", "index": False, "doc_values": False},
@@ -59,7 +75,7 @@ def index_body(shards: int, replicas: int, weights: Weights) -> dict:
         },
         "mappings": {
             "dynamic": "strict",
-            "_source": {"excludes": list(TERM_FIELDS)},
+            "_source": {"excludes": [*TERM_FIELDS, BANDS_FIELD]},
             "_meta": {"generation": 0},
             "properties": properties,
         },
@@ -80,14 +96,19 @@ def vocabulary_id(field: str, term: str) -> str:
     return doc_id(f"{field}:{term}")
 
 
-def source(doc: dict, order: int) -> dict:
-    """The indexed source of an analysed document (engine/document.py)."""
+def source(doc: dict, order: int, story: str | None = None, canon: int = 0) -> dict:
+    """The indexed source of an analysed document (engine/document.py), in
+    `story` at place `canon` (alone when `story` is None: its own, place 0)."""
     out = {
         "id": doc["id"],
         **{name: " ".join(doc[name]) for name in TERM_FIELDS},
         "title_text": doc["title_text"],
         "body_text": doc["body_text"],
         **{name: list(doc[name] or []) for name in facets.names()},
+        BANDS_FIELD: list(doc[BANDS_FIELD]),
+        "story": story or doc["id"],
+        "canon": canon,
+        "copied": story is not None,
         "order": order,
         "category": doc["category"] or "",
         "url": doc["url"],
@@ -100,7 +121,8 @@ def source(doc: dict, order: int) -> dict:
 
 
 def source_fields() -> list[str]:
-    return ["id", "title_text", "body_text", *facets.names(), "published", "url", "category", "source", "extra"]
+    return ["id", "title_text", "body_text", *facets.names(), "published", "url", "category", "source", "extra",
+            "story", "copied"]
 
 
 def article(src: dict) -> dict:
@@ -116,4 +138,15 @@ def article(src: dict) -> dict:
         **{name: list(src.get(name) or []) for name in facets.names()},
         "source": src.get("source"),
         "extra": src.get("extra") or {},
+        "story": src.get("story") or src["id"],
     }
+
+
+def stored_article(src: dict) -> Article:
+    """The article a stored source was analysed from (to analyse it again)."""
+    published = src.get("published")
+    return Article(id=src["id"], body=src.get("body_text") or "", title=src.get("title_text") or None,
+                   outlet=(src.get("outlet") or [None])[0],
+                   published=date.fromisoformat(published) if published else None,
+                   category=src.get("category") or None, url=src.get("url"), source=src.get("source") or "",
+                   extra=src.get("extra") or {})

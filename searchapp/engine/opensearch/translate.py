@@ -66,7 +66,7 @@ def query(node: plan.Node) -> dict:
 
 
 def filter_clauses(filters: Filters) -> list[dict]:
-    """Dates and required actors: they narrow the set every facet counts in."""
+    """Dates, required actors and a story: they narrow the set every facet counts in."""
     clauses = []
     if filters.date_from or filters.date_to:
         bounds = {}
@@ -76,6 +76,8 @@ def filter_clauses(filters: Filters) -> list[dict]:
             bounds["lte"] = filters.date_to.isoformat()
         clauses.append({"range": {"published": bounds}})
     clauses += [{"term": {"actor": actor}} for actor in filters.required]
+    if filters.story is not None:
+        clauses.append({"term": {"story": filters.story}})
     return clauses
 
 
