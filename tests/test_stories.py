@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import re
-from collections import Counter
 from itertools import combinations
 from pathlib import Path
 
