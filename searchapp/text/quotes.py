@@ -477,6 +477,24 @@ class QuoteExtractor:
 
     # --- indirect quotes -----------------------------------------------------
 
+
+    def _cue_speaker(self, norm: str, role: str, ce: int, end: int) -> tuple[_Speaker, int] | None:
+        """The speaker a cue names and where its name ends: the pronoun of
+        "-nya", else the name after the cue (None when there is none, or
+        after "menurut" a phrase that is no speaker)."""
+        if role == "nya":
+            return _Speaker(None, None, False, pronoun=True), ce
+        speaker, pend = self._forward(norm, ce, end)
+        if speaker is None or (role == "menurut" and self._not_speaker(norm, ce, pend)):
+            return None
+        return speaker, pend
+
+    def _after_comma(self, norm: str, pend: int, end: int):
+        """The statement after the comma that follows a speaker's name, if one follows."""
+        rest = norm[pend:end]
+        if not rest.lstrip().startswith(","):
+            return None
+        return self._content(norm, pend + rest.index(",") + 1, end)
     def _indirect(self, norm: str, k: int, ss: int, se: int) -> _Found | None:
         """One indirect quote of a sentence without quotation: `menurut X, …`,
         `Kata X, …`, `…, kata X.`, `X mengatakan (bahwa) …`, `dikatakan X, …`."""
@@ -502,34 +520,24 @@ class QuoteExtractor:
             if at_start and role in ("post", "menurut", "nya", "passive"):
                 if cue.lower() in ("aku", "katanya") and role != "menurut":
                     continue
-                if role == "nya":
-                    speaker, pend = _Speaker(None, None, False, pronoun=True), ce
-                else:
-                    speaker, pend = self._forward(norm, ce, end)
-                    if speaker is None or (role == "menurut" and self._not_speaker(norm, ce, pend)):
-                        continue
-                rest = norm[pend:end]
-                if not rest.lstrip().startswith(","):
+                said = self._cue_speaker(norm, role, ce, end)
+                if said is None:
                     continue
-                content = self._content(norm, pend + rest.index(",") + 1, end)
+                speaker, pend = said
+                content = self._after_comma(norm, pend, end)
                 if content:
                     return _Found(*content, "indirect", cue, cs, k, speaker)
                 continue
             if after_comma and role in ("post", "menurut", "nya"):
                 if cue.lower() == "aku":
                     continue
-                if role == "nya":
-                    speaker, pend = _Speaker(None, None, False, pronoun=True), ce
-                else:
-                    speaker, pend = self._forward(norm, ce, end)
-                    if speaker is None or (role == "menurut" and self._not_speaker(norm, ce, pend)):
-                        continue
+                said = self._cue_speaker(norm, role, ce, end)
+                if said is None:
+                    continue
+                speaker, pend = said
                 comma = norm.rfind(",", ss, cs)
                 before = self._content(norm, s0, comma)
-                rest = norm[pend:end]
-                after = None
-                if rest.lstrip().startswith(","):
-                    after = self._content(norm, pend + rest.index(",") + 1, end)
+                after = self._after_comma(norm, pend, end)
                 if after and (not before or after[1] - after[0] > before[1] - before[0]):
                     return _Found(*after, "indirect", cue, cs, k, speaker)
                 if before:
