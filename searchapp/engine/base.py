@@ -253,6 +253,11 @@ class Snapshot(ABC):
         """Several stored articles (an engine over a network fetches them in one request)."""
         return [self.article(d) for d in docs]
 
+    def values_of(self, docs: list[Doc], name: str) -> list[list[str]]:
+        """Each document's values of a facet (an engine with facet columns
+        answers without reading the stored articles)."""
+        return [list(a[name]) for a in self.articles(docs)]
+
     def ids(self, docs: list[Doc]) -> list[str]:
         """The article ids of documents."""
         return [a["id"] for a in self.articles(docs)]

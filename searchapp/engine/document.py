@@ -70,7 +70,7 @@ class Preparer:
             EXACT["title"]: title_exact,
             EXACT["body"]: body_exact,
             **{f.name: f.extract(article, extraction) for f in facets.FACETS},
-            stories.BANDS_FIELD: stories.band_terms(self.fingerprints.band_keys(signature)[0]),
+            stories.BANDS_FIELD: self.fingerprints.band_keys(signature)[0],  # an engine that indexes them makes terms
             "published": article.published,
             "category": article.category or "",
             "url": article.url,

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 
 from searchapp import facets
@@ -55,7 +56,7 @@ class Selected:
     deadline: float
     request: Request
 
-    @property
+    @cached_property
     def stories(self) -> ResultSet:
         return self.snapshot.collapse(self.rs)
 
@@ -137,11 +138,11 @@ def search(
             page_docs = sel.ranked(start + per_page)[start:]
         docs = [doc for doc, _score in page_docs]
         copies = snap.copies(sel.rs, docs)
-        articles = snap.articles(docs + [c for doc in docs for c in copies[doc]])
-        by_doc = dict(zip(docs + [c for doc in docs for c in copies[doc]], articles))
-        for doc, score in page_docs:
-            hit = _hit(by_doc[doc], words, score)
-            hit["story"] = story_of(by_doc[doc], [by_doc[c] for c in copies[doc]])
+        copied = [c for doc in docs for c in copies[doc]]
+        outlets = dict(zip(copied, snap.values_of(copied, "outlet")))
+        for (doc, score), article in zip(page_docs, snap.articles(docs)):
+            hit = _hit(article, words, score)
+            hit["story"] = story_of(article, [outlets[c] for c in copies[doc]])
             hits.append(hit)
     suggestion = None
     if not request.browse and total < SUGGEST_BELOW:
@@ -211,11 +212,11 @@ def public(article: dict, words: Highlighter) -> dict:
     return out
 
 
-def story_of(article: dict, copies: list[dict]) -> dict:
+def story_of(article: dict, copy_outlets: list[list[str]]) -> dict:
     """A hit's story: its id, how many other articles of it the result set
     holds, and their outlets (first in canonical order, each once)."""
-    outlets = [c["outlet"][0] for c in copies if c["outlet"]]
-    return {"id": article["story"], "copies": len(copies), "outlets": list(dict.fromkeys(outlets))}
+    outlets = [values[0] for values in copy_outlets if values]
+    return {"id": article["story"], "copies": len(copy_outlets), "outlets": list(dict.fromkeys(outlets))}
 
 
 def _hit(article: dict, words: Highlighter, score: float | None) -> dict:

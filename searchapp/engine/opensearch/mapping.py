@@ -26,7 +26,7 @@ from datetime import date
 from searchapp import facets
 from searchapp.engine.document import EXACT, LEAD, SEARCHABLE
 from searchapp.engine.plan import Weights
-from searchapp.engine.stories import BANDS_FIELD
+from searchapp.engine.stories import BANDS_FIELD, band_terms
 from searchapp.ingest.corpus import Article
 
 POSITIONS = SEARCHABLE  # phrase and proximity queries read positions of these
@@ -105,7 +105,7 @@ def source(doc: dict, order: int, story: str | None = None, canon: int = 0) -> d
         "title_text": doc["title_text"],
         "body_text": doc["body_text"],
         **{name: list(doc[name] or []) for name in facets.names()},
-        BANDS_FIELD: list(doc[BANDS_FIELD]),
+        BANDS_FIELD: band_terms(doc[BANDS_FIELD]),
         "story": story or doc["id"],
         "canon": canon,
         "copied": story is not None,

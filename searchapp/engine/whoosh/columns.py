@@ -185,5 +185,6 @@ class StoryColumns:
         if not multi.any():
             return np.zeros(0, np.int64)
         keys, numbers = keys[multi].astype(np.int64), self.number[docs[multi]]
-        pairs = np.unique(np.stack([keys, numbers]), axis=1)
-        return np.bincount(keys) - np.bincount(pairs[0], minlength=int(keys.max()) + 1)
+        width = int(keys.max()) + 1
+        distinct = np.unique(numbers * width + keys) % width  # each (story, key) once
+        return np.bincount(keys, minlength=width) - np.bincount(distinct, minlength=width)

@@ -152,7 +152,7 @@ class WhooshSnapshot(Snapshot):
         docs, mask = rs.base(name)
         facet = self.columns.facets[name]
         counts = facet.counts(docs, mask)
-        if rs.shown_mask is not None:
+        if rs.shown_mask is not None and (rs.chosen or rs.total_articles > rs.total):  # else no story repeats
             pairs = self._copied_pairs[name]
             pairs = pairs[mask[facet.by_doc_docs[pairs]]]
             repeats = self.stories.repeats(facet.by_doc_values[pairs], facet.by_doc_docs[pairs])
@@ -165,8 +165,16 @@ class WhooshSnapshot(Snapshot):
     def ranked(self, rs: Selection, limit: int, deadline: float) -> list[tuple[Doc, float]]:
         if rs.shown_mask is None:
             return self.ranker.top(rs.found, rs.final_mask, limit, deadline)
-        top = self.ranker.top(rs.found, rs.final_mask, limit + self._repeats(rs), deadline)
-        return self._per_story(rs, top, limit, canonical=True)
+        repeats = self._repeats(rs)
+        # a page's first articles seldom hold many copies: look a little past
+        # the limit first (ranking more costs proximity checks), further when it must
+        extra = min(repeats, 2 + limit // 4)
+        while True:
+            shown = self._per_story(rs, self.ranker.top(rs.found, rs.final_mask, limit + extra, deadline),
+                                    limit, canonical=True)
+            if len(shown) == limit or extra == repeats:
+                return shown
+            extra = min(repeats, 4 * extra + limit)
 
     def _repeats(self, rs: Selection) -> int:
         """How many articles of the selection are not their story's shown one:
@@ -220,15 +228,18 @@ class WhooshSnapshot(Snapshot):
         docs = np.flatnonzero(mask)
         days = period_starts(self.columns.days[docs], interval)
         values, counts = np.unique(days, return_counts=True)
-        if rs.shown_mask is not None:
+        if rs.shown_mask is not None and rs.total_articles > rs.total:
             repeats = self.stories.repeats(np.searchsorted(values, days), docs)
             counts[: len(repeats)] -= repeats
         found = Counter({date.fromordinal(int(v)): int(n) for v, n in zip(values, counts) if v != UNDATED and n})
         return found, int(counts[values == UNDATED].sum())
 
     def value_lists(self, rs: Selection, name: str) -> list[list[str]]:
+        return self.values_of(rs.final.tolist(), name)
+
+    def values_of(self, docs: list[Doc], name: str) -> list[list[str]]:
         facet = self.columns.facets[name]
-        return [facet.values_of(d) for d in rs.final]
+        return [facet.values_of(d) for d in docs]
 
     # --- stories -------------------------------------------------------------------
 
