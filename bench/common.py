@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import platform
+import resource
 import random
 import re
 import socket
@@ -192,8 +193,10 @@ def summarize_ms(values_s: list[float]) -> dict:
 
 
 def time_queries(run_one: Callable[[dict], object], queries: list[dict], passes: int = 3,
-                 warmup: int = 1) -> dict:
-    """Warm-up passes, then `passes` timed passes over all queries.
+                 warmup: int = 1, clock: Callable[[], float] = time.perf_counter) -> dict:
+    """Warm-up passes, then `passes` timed passes over all queries (wall
+    time, or CPU time with `clock=time.process_time`: steadier on a machine
+    other work loads).
 
     Each percentile is the median of the per-pass percentiles; `per_kind` is
     over all timed runs pooled. Returns also per-query median seconds."""
@@ -203,9 +206,9 @@ def time_queries(run_one: Callable[[dict], object], queries: list[dict], passes:
     times = [[0.0] * len(queries) for _ in range(passes)]
     for p in range(passes):
         for j, q in enumerate(queries):
-            t0 = time.perf_counter()
+            t0 = clock()
             run_one(q)
-            times[p][j] = time.perf_counter() - t0
+            times[p][j] = clock() - t0
     per_pass = [summarize_ms(t) for t in times]
     out = {key: round(statistics.median(s[key] for s in per_pass), 3)
            for key in ("p50_ms", "p95_ms", "p99_ms", "mean_ms")}
@@ -336,8 +339,9 @@ class TreeSampler(threading.Thread):
 _SUMMARY = re.compile(r"indexed (\d+) articles in ([\d.]+) s")
 
 
-def run_rebuild(corpus: Path, index_dir: Path, procs: int | None = None) -> dict:
-    """`python -m searchapp rebuild` in a subprocess, its tree's memory sampled.
+def run_rebuild(corpus: Path, index_dir: Path, procs: int | None = None, root: Path = ROOT) -> dict:
+    """`python -m searchapp rebuild` of the source tree `root` in a
+    subprocess, its tree's memory sampled.
 
     `wall_s` is the subprocess's wall time (interpreter start and imports
     included); `reported_s` is the rebuild's own BuildReport.seconds."""
@@ -345,11 +349,13 @@ def run_rebuild(corpus: Path, index_dir: Path, procs: int | None = None) -> dict
     if procs:
         cmd += ["--procs", str(procs)]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(cmd, cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = TreeSampler(proc.pid)
     sampler.start()
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     memory = sampler.stop()
     if proc.returncode != 0:
         raise RuntimeError(f"rebuild failed ({proc.returncode}): {err.strip()[-2000:]}")
@@ -360,6 +366,7 @@ def run_rebuild(corpus: Path, index_dir: Path, procs: int | None = None) -> dict
     return {
         "command": " ".join(cmd),
         "wall_s": round(wall, 2),
+        "cpu_s": round(used.ru_utime - children.ru_utime + used.ru_stime - children.ru_stime, 1),  # process tree
         "reported_s": float(m.group(2)) if m else None,
         "indexed": int(m.group(1)) if m else None,
         "summary": out.strip().splitlines()[-1] if out.strip() else "",

@@ -90,6 +90,7 @@ def main() -> None:
           f"(reading the articles back is free here; an engine reads them from the new build)")
     print(f"settings: word {stories.SHINGLE_WORDS}-grams, {fp.num_perm} permutations, LSH {fp.bands} bands × "
           f"{fp.rows} rows (tuned for Jaccard {stories.LSH_THRESHOLD}), copies at containment ≥ {fp.containment} "
+          f"(≥ {fp.same_outlet} within one outlet) "
           f"or Jaccard ≥ {fp.jaccard} with ≥ {fp.numbers:.0%} of the numbers agreeing, bodies under "
           f"{stories.MIN_SHINGLES} 3-grams alone")
     print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (the whole corpus in memory)")
@@ -127,21 +128,24 @@ def main() -> None:
           f"(the exact test decides those)")
 
     print("\nThe pair test alone (no LSH, no joining through third articles): containment of the shorter body's "
-          "3-grams ≥ C or Jaccard ≥ J, and ≥ N of the numbers agreeing")
-    print(f"{'C':>5} {'J':>5} {'N':>5} {'precision':>9} {'recall':>7} {'precision*':>10} {'recall*':>7}"
+          "3-grams ≥ C (≥ S for two articles of one outlet) or Jaccard ≥ J, and ≥ N of the numbers agreeing")
+    print(f"{'C':>5} {'S':>5} {'J':>5} {'N':>5} {'precision':>9} {'recall':>7} {'precision*':>10} {'recall*':>7}"
           "   (* without ambiguous)")
-    texts = {i: fp.text(by_id[i]["body"] or "") for p in labelled for i in (p["id_a"], p["id_b"])}
+    texts = {i: fp.text(by_id[i]["body"] or "", by_id[i]["outlet"]) for p in labelled for i in (p["id_a"], p["id_b"])}
     sweep = []
-    for c in (0.5, 0.55, 0.6, 0.65, 0.7, 0.8):
-        for j in (0.35, 0.45, 0.55):
-            for numbers in (0.0, 0.6):
-                test = stories.Fingerprints(containment=c, jaccard=j, numbers=numbers)
-                rule = lambda p, t=test: t.copies(texts[p["id_a"]], texts[p["id_b"]])  # noqa: E731
-                s_all, s_clear = score(labelled, rule), score(clear, rule)
-                sweep.append({"containment": c, "jaccard": j, "numbers": numbers, "all": s_all, "clear": s_clear})
-                mark = "  ← chosen" if (c, j, numbers) == (fp.containment, fp.jaccard, fp.numbers) else ""
-                print(f"{c:>5.2f} {j:>5.2f} {numbers:>5.1f} {s_all['precision']:>9.3f} {s_all['recall']:>7.3f} "
-                      f"{s_clear['precision']:>10.3f} {s_clear['recall']:>7.3f}{mark}")
+    for c in (0.5, 0.55, 0.6, 0.65, 0.7):
+        for same_outlet in sorted({c, 0.65, 0.7, 0.75} - {x for x in (0.65, 0.7, 0.75) if x < c}):
+            for j in (0.35, 0.45, 0.55):
+                for numbers in (0.0, 0.6):
+                    test = stories.Fingerprints(containment=c, jaccard=j, numbers=numbers, same_outlet=same_outlet)
+                    rule = lambda p, t=test: t.copies(texts[p["id_a"]], texts[p["id_b"]])  # noqa: E731
+                    s_all, s_clear = score(labelled, rule), score(clear, rule)
+                    sweep.append({"containment": c, "same_outlet": same_outlet, "jaccard": j, "numbers": numbers,
+                                  "all": s_all, "clear": s_clear})
+                    chosen = (c, same_outlet, j, numbers) == (fp.containment, fp.same_outlet, fp.jaccard, fp.numbers)
+                    print(f"{c:>5.2f} {same_outlet:>5.2f} {j:>5.2f} {numbers:>5.1f} {s_all['precision']:>9.3f} "
+                          f"{s_all['recall']:>7.3f} {s_clear['precision']:>10.3f} {s_clear['recall']:>7.3f}"
+                          f"{'  ← chosen' if chosen else ''}")
 
     per_outlet: Counter = Counter(outlets.canonical(r["outlet"]) for r in records)
     copies: Counter = Counter()

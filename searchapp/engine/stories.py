@@ -46,6 +46,7 @@ BANDS_FIELD = "story_bands"  # the indexed field of an article's LSH band keys
 SHINGLE_WORDS = 3
 NUM_PERM = 128
 CONTAINMENT = 0.6  # of the shorter body's 3-grams found in the other: chosen on bench/stories/pairs.tsv
+SAME_OUTLET = 0.6  # the containment two articles of one outlet need (an outlet recycles its own background blocks)
 JACCARD = 0.45  # of both bodies' 3-grams together
 NUMBERS = 0.6  # of the numbers the shorter body writes (3 or more) that the other writes too
 MIN_SHINGLES = 25  # a shorter body is a story of its own (one shared sentence is not a copy)
@@ -73,6 +74,7 @@ class Text:
 
     shingles: np.ndarray
     numbers: frozenset[str]
+    outlet: str | None = None
 
 
 class Fingerprints:
@@ -81,11 +83,12 @@ class Fingerprints:
     permutations are made once."""
 
     def __init__(self, containment: float = CONTAINMENT, jaccard: float = JACCARD, numbers: float = NUMBERS,
-                 lsh_threshold: float = LSH_THRESHOLD, num_perm: int = NUM_PERM):
+                 lsh_threshold: float = LSH_THRESHOLD, num_perm: int = NUM_PERM, same_outlet: float = SAME_OUTLET):
         # datasketch picks bands and rows for the threshold; missing a copy
         # weighs 9× a false candidate, which the exact test removes
         lsh = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm, weights=(0.1, 0.9))
         self.containment, self.jaccard, self.numbers = containment, jaccard, numbers
+        self.same_outlet = same_outlet
         self.num_perm = num_perm
         self.bands, self.rows = lsh.b, lsh.r
         self._minhash = MinHash(num_perm=num_perm, seed=SEED, hashfunc=int)  # cleared and reused per body
@@ -108,8 +111,8 @@ class Fingerprints:
             out = out * _MULTIPLIER + hashes[j : j + n]
         return np.unique(out & _LOW32)
 
-    def text(self, body: str) -> Text:
-        return Text(self.shingles(body), frozenset(_NUMBER_RE.findall(syndication.comparable(body))))
+    def text(self, body: str, outlet: str | None = None) -> Text:
+        return Text(self.shingles(body), frozenset(_NUMBER_RE.findall(syndication.comparable(body))), outlet)
 
     def signature(self, shingles: np.ndarray) -> np.ndarray:
         """The MinHash signature (num_perm uint32 values; all 0 for no shingles)."""
@@ -131,10 +134,6 @@ class Fingerprints:
         keys[~signatures.any(axis=1)] = 0
         return keys
 
-    def terms(self, body: str) -> list[str]:
-        """The band keys of a body as the terms an engine indexes."""
-        return band_terms(self.band_keys(self.signature(self.shingles(body)))[0])
-
     def plausible(self, signatures: np.ndarray, sizes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Which candidate pairs (index arrays) the signatures' estimate of
         their overlap leaves worth comparing exactly."""
@@ -148,7 +147,8 @@ class Fingerprints:
         if not len(a.shingles) or not len(b.shingles):
             return False
         shared = len(np.intersect1d(a.shingles, b.shingles, assume_unique=True))
-        similar = (shared >= self.containment * min(len(a.shingles), len(b.shingles))
+        containment = self.same_outlet if a.outlet is not None and a.outlet == b.outlet else self.containment
+        similar = (shared >= containment * min(len(a.shingles), len(b.shingles))
                    or shared >= self.jaccard * (len(a.shingles) + len(b.shingles) - shared))
         fewer = min(a.numbers, b.numbers, key=len)
         return similar and (len(fewer) < 3 or len(a.numbers & b.numbers) >= self.numbers * len(fewer))
@@ -263,7 +263,7 @@ def cluster(fp: Fingerprints, ids: list[str], signatures: np.ndarray, sizes: np.
     pairs = [(ids[x], ids[y]) for x, y in zip(a[keep].tolist(), b[keep].tolist())]
     wanted = sorted({i for pair in pairs for i in pair})
     copies = fetch(wanted)
-    texts = {i: fp.text(c.body) for i, c in copies.items()}
+    texts = {i: fp.text(c.body, c.outlet) for i, c in copies.items()}
     edges = [(x, y) for x, y in pairs if x in texts and y in texts and fp.copies(texts[x], texts[y])]
     return _stories(_groups(wanted, edges), copies)
 
@@ -287,7 +287,8 @@ def join(fp: Fingerprints, stories: Stories, new: list[Copy], candidates: Callab
     its old story), the rest stay as they were.
     """
     new_ids = {c.id for c in new}
-    terms = {t for c in new for t in fp.terms(c.body)}
+    new_texts = {c.id: fp.text(c.body, c.outlet) for c in new}
+    terms = {t for text in new_texts.values() for t in band_terms(fp.band_keys(fp.signature(text.shingles))[0])}
     found = candidates(sorted(terms)) - new_ids
     members = stories.members()
     touched = found | new_ids
@@ -296,7 +297,7 @@ def join(fp: Fingerprints, stories: Stories, new: list[Copy], candidates: Callab
     copies = fetch(sorted(affected - new_ids))
     copies.update({c.id: c for c in new})
     ids = sorted(copies)
-    texts = {i: fp.text(copies[i].body) for i in ids}
+    texts = {i: new_texts.get(i) or fp.text(copies[i].body, copies[i].outlet) for i in ids}
     signatures = np.array([fp.signature(texts[i].shingles) for i in ids]).reshape(len(ids), fp.num_perm)
     sizes = np.array([len(texts[i].shingles) for i in ids])
     a, b = candidate_pairs(fp.band_keys(signatures)) if ids else (np.empty(0, np.int64),) * 2
