@@ -336,6 +336,28 @@ def test_hits_rank_stories_by_their_best_article(slive):
     assert [h["story"]["id"] for h in collapsed] == list(best)[:len(collapsed)]
 
 
+def test_pages_crowded_by_copies_still_hold_a_page_of_stories(slive, sample, expected):
+    """A page ranks a little past its last hit first, and further when
+    copies crowd that: the titles of the biggest stories as the query."""
+    groups = sorted(expected, key=lambda g: (-len(g), sorted(g)))[:4]
+    bodies = [WORD_RE.findall(comparable(next(r["body"] for r in sample if r["id"] in g))) for g in groups]
+    q = " OR ".join(f'"{" ".join(words[20:25])}"' for words in bodies)  # a phrase the copies share
+    every = search(slive, q, per_page=100, collapse="off")["hits"]
+    stories_of = [h["story"]["id"] for h in every]
+    best: dict[str, float] = {}
+    for hit in every:
+        best.setdefault(hit["story"]["id"], hit["score"])
+    crowded = 0
+    for per_page in (1, 2, 3, 4):
+        for page in range(1, 5):
+            limit = page * per_page
+            looked = limit + min(len(every) - len(best), 2 + limit // 4)
+            crowded += len(set(stories_of[:looked])) < limit
+        paged = [h for page in range(1, 5) for h in search(slive, q, page=page, per_page=per_page)["hits"]]
+        assert [(h["story"]["id"], h["score"]) for h in paged] == list(best.items())[:4 * per_page]
+    assert crowded  # some page needed ranking further than its first look
+
+
 def test_a_story_filter_lists_its_copies(slive, expected):
     group = sorted(expected, key=lambda g: (-len(g), sorted(g)))[0]
     story_id = engine_stories(slive, [next(iter(group))])[next(iter(group))][0]
