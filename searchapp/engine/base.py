@@ -86,7 +86,9 @@ class Filters:
     Values of one facet combine with OR, different facets with AND; each
     facet's counts ignore its own selection, so its other values stay
     choosable. `required` are actors an article must all name; like the text
-    query, they narrow the set every facet counts in.
+    query, they narrow the set every facet counts in. `speakers` keeps the
+    articles quoting any of them (engine.document.SPEAKER): a selection like
+    a facet's, which the speaker counts ignore and every facet counts within.
     """
 
     selected: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -94,6 +96,7 @@ class Filters:
     date_to: date | None = None
     required: tuple[str, ...] = ()
     story: str | None = None  # only the articles of this story (its copies)
+    speakers: tuple[str, ...] = ()  # only the articles quoting one of these
 
 
 class TermStats(Protocol):
@@ -183,6 +186,11 @@ class Snapshot(ABC):
         facet selection applied but this facet's own."""
 
     @abstractmethod
+    def speaker_counts(self, rs: ResultSet) -> Counter[str]:
+        """Articles (stories when collapsed) quoting each speaker, over the
+        result set with every selection applied but the speaker filter."""
+
+    @abstractmethod
     def has_value(self, name: str, value: str) -> bool:
         """Whether any article of the build has this facet value."""
 
@@ -252,6 +260,11 @@ class Snapshot(ABC):
     def articles(self, docs: list[Doc]) -> list[dict]:
         """Several stored articles (an engine over a network fetches them in one request)."""
         return [self.article(d) for d in docs]
+
+    @abstractmethod
+    def quotes(self, docs: list[Doc]) -> list[list[dict]]:
+        """Each document's stored quotes (engine.document.QUOTES), in text
+        order; none for an article of a build made before quotes were kept."""
 
     def values_of(self, docs: list[Doc], name: str) -> list[list[str]]:
         """Each document's values of a facet (an engine with facet columns

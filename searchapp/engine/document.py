@@ -10,6 +10,7 @@ the build's gazetteer and stemmer.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
 
 import numpy as np
 
@@ -18,11 +19,25 @@ from searchapp.engine import stories
 from searchapp.facets.actors import Gazetteer
 from searchapp.ingest.corpus import Article, Skipped
 from searchapp.text import analysis
+from searchapp.text.quotes import QuoteExtractor
 
 SEARCHABLE = ("title", "body")  # the fields a query searches (and names with title:/body:)
 EXACT = {"title": "title_exact", "body": "body_exact"}  # the words as written, unstemmed
 LEAD = "lead"
 LEAD_TERMS = 50  # news puts the story in its first sentences (the lead)
+QUOTES = "quotes"  # the article's quotes, stored (not indexed): Quote fields as a dict each
+SPEAKER = "speaker"  # who the article quotes: an exact multi-valued field, filtered and counted like a facet
+
+
+def speaker_of(quote: dict) -> str | None:
+    """Whom a stored quote is counted and filtered under: the resolved
+    actor's canonical name, else the speaker as written (None: unattributed)."""
+    return quote.get("actor") or quote.get("speaker") or None
+
+
+def speakers(quotes: list[dict]) -> list[str]:
+    """The speakers of an article's quotes, each once, in text order."""
+    return list(dict.fromkeys(w for w in map(speaker_of, quotes) if w))
 
 
 class Preparer:
@@ -38,6 +53,7 @@ class Preparer:
         self.names: Counter[str] = Counter()
         self.forms: Counter[tuple[str, str]] = Counter()
         self.fingerprints = stories.Fingerprints()
+        self.quotes = QuoteExtractor(self.gazetteer)
         self.story_ids: list[str] = []
         self._signatures: list[np.ndarray] = []
         self._sizes: list[int] = []
@@ -45,7 +61,8 @@ class Preparer:
     def prepare(self, article: Article) -> dict:
         """The document's fields: term lists for the indexed fields, the
         text as written (`title_text`, `body_text`) for snippets, facet
-        values, the day published (a date or None), and what is stored."""
+        values, the day published (a date or None), the quotes and their
+        speakers, and what is stored."""
         stem = self.stemmer.stem
         title = article.title or ""
         title_terms, title_exact = self.stemmer.index_terms(title)
@@ -60,6 +77,7 @@ class Preparer:
         self.story_ids.append(article.id)
         self._signatures.append(signature)
         self._sizes.append(len(shingles))
+        quotes = [asdict(q) for q in self.quotes.extract(article.body)]
         return {
             "id": article.id,
             "title": title_terms,
@@ -71,6 +89,8 @@ class Preparer:
             EXACT["body"]: body_exact,
             **{f.name: f.extract(article, extraction) for f in facets.FACETS},
             stories.BANDS_FIELD: self.fingerprints.band_keys(signature)[0],  # an engine that indexes them makes terms
+            QUOTES: quotes,
+            SPEAKER: speakers(quotes),
             "published": article.published,
             "category": article.category or "",
             "url": article.url,

@@ -3,7 +3,8 @@
 A profile counts the articles that name the actor (through every alias the
 gazetteer knows): attention over time as a share of all articles, the
 outlets that name it most as a share of their own output, the actors named
-with it, its topics, its latest and most relevant articles.
+with it, its topics, its latest and most relevant articles, and its latest
+quotes (the articles quoting it, search.quotes).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from searchapp.engine.base import Engine
 from searchapp.errors import QueryError
 from searchapp.search import insights
+from searchapp.search.quotes import latest_quotes
 from searchapp.search.request import Request
 from searchapp.search.service import by_count, highlighter, public, select
 
@@ -51,6 +53,7 @@ def actor_profile(engine: Engine, name: str, top: int = TOP) -> dict | None:
         "topics": rows(topics),
         "latest": [public(snap.article(d), no_words) for d in snap.by_date(sel.rs, newest=True, limit=top)],
         "relevant": [public(snap.article(d), no_words) for d, _score in relevant.ranked(top)],
+        "quotes": latest_quotes(engine, name, top, snap),
     }
 
 

@@ -20,6 +20,7 @@ COLLAPSE = {"on": True, "off": False}  # one hit per story, or every copy
 COUNTS = ("stories", "articles")
 MAX_PER_PAGE = 100
 MAX_WINDOW = 10_000
+MAX_SPEAKER_CHARS = 200  # a speaker's name as written is short; longer is not a name
 
 
 def as_date(value, name: str) -> date | None:
@@ -49,6 +50,21 @@ def values(value: str | Iterable[str] | None) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     return tuple(v.strip() for v in value if v and v.strip())
+
+
+def as_speakers(value) -> tuple[str, ...]:
+    """`speaker` (a name or a list of names): only the articles quoting one
+    of them, and only their quotes. Each must be text of at most
+    MAX_SPEAKER_CHARS characters."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items):
+        raise QueryError("bad_speaker", limit=MAX_SPEAKER_CHARS, value=value)
+    for v in items:
+        if len(v.strip()) > MAX_SPEAKER_CHARS:
+            raise QueryError("bad_speaker", limit=MAX_SPEAKER_CHARS, value=v[:40] + "…")
+    return tuple(dict.fromkeys(values(items)))
 
 
 def as_collapse(value) -> bool:
@@ -84,10 +100,10 @@ class Request:
 
     @classmethod
     def make(cls, q: str | None = "", date_from=None, date_to=None, require_actor=None, *, collapse=None,
-             count=None, story=None, **facet_values) -> Request:
+             count=None, story=None, speaker=None, **facet_values) -> Request:
         """From user input: one keyword per facet of the registry (a value or
-        a list); raises QueryError on a bad value, TypeError on an unknown
-        keyword (a programming error)."""
+        a list), and `speaker` (the quotes view); raises QueryError on a bad
+        value, TypeError on an unknown keyword (a programming error)."""
         unknown = set(facet_values) - set(facets.names())
         if unknown:
             raise TypeError(f"unknown filter {', '.join(sorted(unknown))}")
@@ -98,8 +114,8 @@ class Request:
         selected = {name: values(facet_values.get(name)) for name in facets.names()}
         collapse = as_collapse(collapse)
         story = (story or "").strip() or None
-        return cls(q or "", Filters(selected, date_from, date_to, values(require_actor), story), collapse,
-                   as_count(count, collapse))
+        return cls(q or "", Filters(selected, date_from, date_to, values(require_actor), story, as_speakers(speaker)),
+                   collapse, as_count(count, collapse))
 
     @property
     def counts_stories(self) -> bool:

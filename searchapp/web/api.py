@@ -1,5 +1,5 @@
 """The JSON API: search, articles, the views over a result set (timeline,
-co-occurrence, significant words, similar articles, export) and the OpenAPI document describing them.
+co-occurrence, quotes, significant words, similar articles, export) and the OpenAPI document describing them.
 
 Responses are the dicts of searchapp.search as they are (plain text plus
 highlight offsets, never HTML), so API clients and the web page see one truth.
@@ -97,6 +97,11 @@ def api_timeline() -> Response:
 @bp.get("/cooccurrence")
 def api_cooccurrence() -> Response:
     return jsonify(engine.run_cooccurrence(request.args))
+
+
+@bp.get("/quotes")
+def api_quotes() -> Response:
+    return jsonify(engine.run_quotes(request.args))
 
 
 @bp.get("/significant")

@@ -16,11 +16,12 @@ from typing import TypeVar
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from searchapp.search import compare, insights, profiles, significant
+from searchapp.search import compare, insights, profiles, quotes, significant
 from searchapp.engine.base import Engine
 from searchapp.search.service import get_article, search
 from searchapp.search.feeds import FEED_SIZE
-from searchapp.web.params import compare_params, cooccurrence_size, filter_params, sample_params, search_params
+from searchapp.web.params import (compare_params, cooccurrence_size, filter_params, quote_params, sample_params,
+                                  search_params)
 
 
 F = TypeVar("F", bound=Callable)
@@ -72,6 +73,18 @@ def run_cooccurrence(args: MultiDict) -> dict:
     """The most named actors of the result set and how often each pair shares an article."""
     size = cooccurrence_size(args)
     return insights.cooccurrence(current_engine(), size=size, **filter_params(args))
+
+
+@gated
+def run_quotes(args: MultiDict) -> dict:
+    """The quotes of the result set's articles that hold the query's words, one page, with the speaker counts."""
+    return quotes.quotes(current_engine(), **quote_params(args))
+
+
+@gated
+def article_quotes(article_id: str) -> list[dict]:
+    """An article's quotes with their anchors (none for an unknown id)."""
+    return quotes.article_quotes(current_engine(), article_id) or []
 
 
 @gated

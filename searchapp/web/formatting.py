@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup, escape
 
 from searchapp.search.highlight import mark
+from searchapp.search.quotes import anchor
 
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
           "Agustus", "September", "Oktober", "November", "Desember")
@@ -42,14 +43,34 @@ def title_html(item: dict) -> Markup:
     return Markup('<span class="untitled" title="Tanpa judul: ditampilkan kata-kata pertamanya">{}</span>').format(fallback)
 
 
-def paragraphs(text: str, marks: Marks) -> list[Markup]:
-    """The body as paragraphs (one per line of text), each with its own marks."""
+QUOTE_ANCHOR = '<span class="quote-anchor" id="{}"></span>'  # where a quote's link lands
+
+
+def paragraphs(text: str, marks: Marks, anchors: Sequence[int] = ()) -> list[Markup]:
+    """The body as paragraphs (one per line of text), each with its own marks,
+    and an anchor (`kutipan-<offset>`) at each of `anchors` (body offsets of quotes)."""
     out = []
     for line in re.finditer(r"[^\n]*\S[^\n]*", text or ""):
         start, end = line.span()
         inner = [[s - start, e - start] for s, e in marks or [] if s >= start and e <= end]
-        out.append(marked(line.group(), inner))
+        points = [(a - start, a) for a in dict.fromkeys(anchors) if start <= a < end]
+        out.append(_anchored(line.group(), inner, points) if points else marked(line.group(), inner))
     return out
+
+
+def _anchored(text: str, marks: Marks, points: list[tuple[int, int]]) -> Markup:
+    """Text with its marks and an empty anchor at each (offset in the text,
+    quote's body offset naming it); an anchor inside a mark stands before
+    it, so marks stay whole."""
+    marks = marks or []
+    moved = sorted((next((s for s, e in marks if s < at < e), at), ident) for at, ident in points)
+    pieces, pos = [], 0
+    for at, ident in moved:
+        pieces += [marked(text[pos:at], [[s - pos, e - pos] for s, e in marks if s >= pos and e <= at]),
+                   Markup(QUOTE_ANCHOR).format(anchor(ident))]
+        pos = at
+    pieces.append(marked(text[pos:], [[s - pos, e - pos] for s, e in marks if s >= pos]))
+    return Markup("").join(pieces)
 
 
 def long_date(iso: str | None, weekday: bool = False) -> str:

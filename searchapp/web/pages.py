@@ -1,5 +1,5 @@
-"""The HTML pages: search (with its timeline), co-occurrence, queries
-compared, actor pages and the index of actors, article (with similar
+"""The HTML pages: search (with its timeline), co-occurrence, quotes,
+queries compared, actor pages and the index of actors, article (with similar
 articles) and help.
 
 Pages are server-rendered without JavaScript: every facet value, sort order and
@@ -21,7 +21,7 @@ from searchapp.web import engine, params
 from searchapp.web.charts import compare_chart, compare_table, heatmap, query_name, timeline_chart
 from searchapp.web.formatting import paragraphs
 from searchapp.web.params import SearchState
-from searchapp.web.results import facet_groups, pagination, reading
+from searchapp.web.results import facet_groups, pagination, quote_view, reading
 
 bp = Blueprint("pages", __name__)
 SIGNIFICANT_ON_PAGE = 15  # "Kata khas" under a query; browsing (the whole corpus, newest) has none
@@ -59,6 +59,17 @@ def cooccurrence_page() -> Response | str:
     co = engine.run_cooccurrence(args)
     return render_template("cooccurrence.html", state=state, co=co, heat=heatmap(co, state),
                            size=len(co["actors"]), export_cap=insights.EXPORT_CAP)
+
+
+@bp.get("/quotes")
+def quotes_page() -> Response | str:
+    """The "Kutipan" view: who said what in the result set's articles."""
+    args = request.args
+    if redirected := _without_empty("pages.quotes_page"):
+        return redirected
+    state = SearchState.of_filters(args)
+    result = engine.run_quotes(args)
+    return render_template("quotes.html", state=state, result=result, view=quote_view(result, state))
 
 
 @bp.get("/compare")
@@ -105,8 +116,9 @@ def article_page(article_id: str) -> str:
     article = engine.article(article_id, q)
     if article is None:
         raise NotFound(message("article_not_found", "id", id=article_id))
+    anchors = [quote["start"] for quote in engine.article_quotes(article_id)]
     return render_template("article.html", article=article, back=SearchState(q=q), browse=SearchState(),
-                           paragraphs=paragraphs(article["body"], article["highlights"]),
+                           paragraphs=paragraphs(article["body"], article["highlights"], anchors),
                            similar=engine.similar(article_id) or [], marker_labels=MARKER_LABELS)
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
-from searchapp.search import insights
+from searchapp.search import insights, quotes
 from searchapp.errors import QueryError, label_id
 from searchapp import facets
 from searchapp.search.request import Request, as_count
@@ -49,6 +49,16 @@ def search_params(args: MultiDict) -> dict:
         sort=args.get("sort", "relevance"),
         page=args.get("page", "1"),
         per_page=args.get("per_page", "10"),
+    )
+
+
+def quote_params(args: MultiDict) -> dict:
+    """quotes() keywords: the filters, `speaker` (repeatable), page and per_page; quotes() validates them."""
+    return dict(
+        **filter_params(args),
+        speaker=args.getlist("speaker"),
+        page=args.get("page", "1"),
+        per_page=args.get("per_page", str(quotes.PER_PAGE)),
     )
 
 
@@ -252,6 +262,15 @@ class SearchState:
         """The same articles on another page or API view (filters only, no sort or paging)."""
         query = urlencode([*extra.items(), *self.filter_params()])
         return url_for(endpoint) + (f"?{query}" if query else "")
+
+    def quotes_url(self, speakers: tuple[str, ...] = (), page: int = 1, per_page: int = quotes.PER_PAGE) -> str:
+        """The quotes of these articles, said by `speakers` (any, when none), at `page`."""
+        pairs = [*self.filter_params(), *(("speaker", s) for s in speakers)]
+        if page > 1:
+            pairs.append(("page", str(page)))
+        if per_page != quotes.PER_PAGE:
+            pairs.append(("per_page", str(per_page)))
+        return url_for("pages.quotes_page") + (f"?{urlencode(pairs)}" if pairs else "")
 
     def without_dates(self) -> str:
         return self.url(date_from=None, date_to=None)

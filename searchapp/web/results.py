@@ -1,5 +1,6 @@
 """What a page of hits shows around them: the facet sidebar, "Dicari sebagai"
-(how the query was read) and the pagination.
+(how the query was read) and the pagination; and the quotes page's speakers
+and pager.
 
 Each turns the search dict into what search.html draws, so the template keeps
 no logic beyond loops and conditions.
@@ -8,6 +9,7 @@ no logic beyond loops and conditions.
 from __future__ import annotations
 
 from searchapp.search.request import MAX_WINDOW
+from searchapp.web.params import SearchState
 from searchapp import facets
 
 FACET_VISIBLE = 8
@@ -58,11 +60,31 @@ def pagination(result: dict) -> dict:
     per_page, page = result["per_page"], result["page"]
     listed = result["stories"] if result["collapse"] else result["total"]
     last = max(1, min(-(-listed // per_page), MAX_WINDOW // per_page))
-    shown = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
+    return {"last": last, "numbers": _numbers(page, last), "first_hit": (page - 1) * per_page + 1,
+            "last_hit": (page - 1) * per_page + len(result["hits"])}
+
+
+def _numbers(page: int, last: int) -> list[int | None]:
+    """The page numbers a pager shows: first, last, two either side of this one, None for a gap."""
     numbers: list[int | None] = []
-    for n in shown:
+    for n in sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)}):
         if numbers and n - numbers[-1] > 1:
             numbers.append(None)
         numbers.append(n)
-    return {"last": last, "numbers": numbers, "first_hit": (page - 1) * per_page + 1,
-            "last_hit": (page - 1) * per_page + len(result["hits"])}
+    return numbers
+
+
+def quote_view(result: dict, state: SearchState) -> dict:
+    """The quotes page's speakers (each a link adding or removing it) and its
+    pager (links keeping the speakers chosen)."""
+    chosen = tuple(result["speaker"])
+    per_page, page = result["per_page"], result["page"]
+    speakers = [{**r, "href": state.quotes_url(tuple(v for v in chosen if v != r["value"]) if r["selected"]
+                                               else (*chosen, r["value"]), per_page=per_page)}
+                for r in result["speakers"]["results"]]
+    last = max(1, min(-(-result["total"] // per_page), MAX_WINDOW // per_page))
+    return {"speakers": speakers, "last": last,
+            "pages": [(n, None if n is None else state.quotes_url(chosen, n, per_page)) for n in _numbers(page, last)],
+            "prev": state.quotes_url(chosen, page - 1, per_page) if page > 1 else None,
+            "next": state.quotes_url(chosen, page + 1, per_page) if page < last else None,
+            "first": (page - 1) * per_page + 1, "last_shown": (page - 1) * per_page + len(result["quotes"])}

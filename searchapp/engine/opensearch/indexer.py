@@ -46,8 +46,8 @@ from searchapp.engine.base import BuildReport, IndexerError, Progress
 from searchapp.engine.document import Preparer
 from searchapp.engine.opensearch import cluster as clusters
 from searchapp.engine.opensearch.cluster import MAX_PARTS, Cluster
-from searchapp.engine.opensearch.mapping import (VOCABULARY, VOCABULARY_FIELDS, doc_id, index_body, source,
-                                                 source_fields, stored_article, vocabulary_id)
+from searchapp.engine.opensearch.mapping import (VOCABULARY, VOCABULARY_FIELDS, doc_id, index_body, quote_properties,
+                                                 source, source_fields, stored_article, vocabulary_id)
 from searchapp.engine.plan import Weights
 from searchapp.facets import topics
 from searchapp.facets.actors import Gazetteer
@@ -542,6 +542,8 @@ def add(url: str, name: str, cache: Path, paths: Iterable[str | os.PathLike], *,
             for old in _old_documents(client, build, batch):
                 removed.count(removed.preparer.prepare(old))
         order = int(state.get("next_order", client.count(index=build)["count"]))
+        # a build made before quotes were kept maps them now (adding fields is allowed): its new articles have them
+        client.indices.put_mapping(index=build, body={"properties": quote_properties()})
         before = stories.Stories.load(directory)
         new_ids = {a.id for a in articles}
         joined = stories.join(stories.Fingerprints(), before,

@@ -13,7 +13,9 @@ build's stories are found; not in `_source`), `story` its story id (its own
 id when it has no copies: what collapsing and counting stories read),
 `canon` its place in the story's canonical order (0 for the first) and
 `copied` whether its story has copies (stories are counted exactly among
-those: snapshot.py). An update would rebuild a document from `_source`,
+those: snapshot.py). `speaker` holds who the article quotes (a keyword,
+filtered and counted like a facet) and `quotes` its quotes, kept in
+`_source` only (not indexed). An update would rebuild a document from `_source`,
 losing the term fields left out of it: an article whose story changes is
 analysed again and indexed whole (indexer.py).
 """
@@ -24,7 +26,7 @@ import hashlib
 from datetime import date
 
 from searchapp import facets
-from searchapp.engine.document import EXACT, LEAD, SEARCHABLE
+from searchapp.engine.document import EXACT, LEAD, QUOTES, SEARCHABLE, SPEAKER
 from searchapp.engine.plan import Weights
 from searchapp.engine.stories import BANDS_FIELD, band_terms
 from searchapp.ingest.corpus import Article
@@ -44,6 +46,11 @@ def doc_id(article_id: str) -> str:
     return "sha1:" + hashlib.sha1(article_id.encode("utf-8")).hexdigest()
 
 
+def quote_properties() -> dict:
+    """The mapping of who an article quotes (a keyword, like a facet) and its quotes (kept, not indexed)."""
+    return {SPEAKER: {"type": "keyword", "similarity": "boolean"}, QUOTES: {"type": "object", "enabled": False}}
+
+
 def index_body(shards: int, replicas: int, weights: Weights) -> dict:
     """A new build index; replicas and refreshing come on after the load."""
     text = {"type": "text", "analyzer": ANALYZER, "similarity": SIMILARITY}
@@ -53,6 +60,7 @@ def index_body(shards: int, replicas: int, weights: Weights) -> dict:
         "title_text": {"type": "text", "index": False},
         "body_text": {"type": "text", "index": False},
         **{name: {"type": "keyword", "similarity": "boolean"} for name in facets.names()},
+        **quote_properties(),
         "published": {"type": "date", "format": "strict_date"},
         "order": {"type": "long"},
         BANDS_FIELD: {"type": "keyword"},
@@ -104,7 +112,8 @@ def source(doc: dict, order: int, story: str | None = None, canon: int = 0) -> d
         **{name: " ".join(doc[name]) for name in TERM_FIELDS},
         "title_text": doc["title_text"],
         "body_text": doc["body_text"],
-        **{name: list(doc[name] or []) for name in facets.names()},
+        **{name: list(doc[name] or []) for name in (*facets.names(), SPEAKER)},
+        QUOTES: doc[QUOTES],
         BANDS_FIELD: band_terms(doc[BANDS_FIELD]),
         "story": story or doc["id"],
         "canon": canon,

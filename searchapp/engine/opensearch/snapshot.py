@@ -42,6 +42,7 @@ from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportE
 from searchapp import facets
 from searchapp.engine import plan
 from searchapp.engine.base import Filters, IndexUnreadable, ResultSet, Snapshot, TooSlow
+from searchapp.engine.document import QUOTES, SPEAKER
 from searchapp.engine.opensearch import translate
 from searchapp.engine.opensearch import cluster as clusters
 from searchapp.engine.opensearch.cluster import Cluster, reachable
@@ -90,7 +91,7 @@ class FirstPage:
 @dataclass
 class Selection(ResultSet):
     query: dict  # the text query, dates, required actors and story: what every facet counts in
-    chosen: dict[str, dict]  # per facet with a selection: its clause
+    chosen: dict[str, dict]  # per facet with a selection (and SPEAKER): its clause
     articles: int
     counts: dict[str, Counter[str]]  # articles per value
     stories: int  # distinct stories (`cardinality`)
@@ -269,6 +270,14 @@ class OpenSearchSnapshot(Snapshot):
 
     def facet_counts(self, rs: Selection, name: str) -> Counter[str]:
         return Counter(rs.story_counts[name] if rs.collapsed else rs.counts[name])
+
+    def speaker_counts(self, rs: Selection) -> Counter[str]:
+        """One request (a search's own counts leave speakers out: few views ask)."""
+        base = translate.all_of([rs.query, *(c for name, c in rs.chosen.items() if name != SPEAKER)])
+        body = {"size": 0, "track_total_hits": False, "query": base,
+                "aggs": _per_bucket({"terms": {"field": SPEAKER, "size": FACET_VALUES}})}
+        articles, stories = _bucket_counts(self._search(body)["aggregations"], lambda b: b["key"])
+        return Counter(stories if rs.collapsed else articles)
 
     def has_value(self, name: str, value: str) -> bool:
         return value in self.once(f"values:{name}", lambda: dict(self.facet_totals(name)))
@@ -461,6 +470,17 @@ class OpenSearchSnapshot(Snapshot):
                                          params={"_source": ",".join(source_fields())})
                 fetched.update({d["_source"]["id"]: d["_source"] for d in found["docs"] if d.get("found")})
         return [article(d.source if d.source is not None else fetched[d.id]) for d in docs]
+
+    def quotes(self, docs: list[Hit]) -> list[list[dict]]:
+        fetched: dict[str, list[dict]] = {}
+        ids = list(dict.fromkeys(d.id for d in docs))
+        with reachable(self.url):
+            for start in range(0, len(ids), PAGE):
+                found = self.client.mget(index=self.build, body={"ids": [doc_id(i) for i in ids[start:start + PAGE]]},
+                                         params={"_source": f"id,{QUOTES}"})
+                fetched.update({d["_source"]["id"]: d["_source"].get(QUOTES) or [] for d in found["docs"]
+                                if d.get("found")})
+        return [list(fetched.get(d.id, [])) for d in docs]
 
     def ids(self, docs: list[Hit]) -> list[str]:
         return [d.id for d in docs]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from searchapp.engine import plan
 from searchapp.engine.base import Filters
+from searchapp.engine.document import SPEAKER
 from searchapp.engine.opensearch.mapping import ANALYZER
 
 MATCH_NONE: dict = {"match_none": {}}
@@ -82,8 +83,10 @@ def filter_clauses(filters: Filters) -> list[dict]:
 
 
 def chosen(filters: Filters) -> dict[str, dict]:
-    """Per facet with a selection: the clause of its values (OR within a facet)."""
-    return {name: {"terms": {name: list(values)}} for name, values in filters.selected.items() if values}
+    """Per facet with a selection (and SPEAKER, with speakers): the clause of
+    its values (OR within a facet)."""
+    selected = {**filters.selected, SPEAKER: filters.speakers}
+    return {name: {"terms": {name: list(values)}} for name, values in selected.items() if values}
 
 
 def all_of(clauses: list[dict]) -> dict:

@@ -128,6 +128,9 @@ def _update_serial(writer, ix, build_dir: Path, items: Iterable, preparer: Prepa
     the two reads ids it does not find yet as articles without copies)."""
     added: list[stories.Copy] = []
     fp = preparer.fingerprints
+    for name, field in build_schema().items():
+        if name not in writer.schema:  # a build made before the field was (quotes): its new articles have it
+            writer.add_field(name, field)
     try:
         _add(writer.update_document, (preparer.prepare_or_skip(i) for i in items), report, progress, added)
         ids, signatures, _sizes = cards = _load_cards(build_dir, fp.num_perm)

@@ -1,5 +1,5 @@
 """Per-build numpy columns: which documents are live, their publication day,
-and their facet values.
+and their facet values (and the speakers they quote, counted the same way).
 
 Read once when a build is opened and shared by the search, the facet counts,
 the date sort and the insights. Arrays instead of Python sets: a facet count is
@@ -15,6 +15,7 @@ import numpy as np
 from whoosh.columns import EmptyColumnReader
 
 from searchapp import facets
+from searchapp.engine.document import SPEAKER
 from searchapp.engine.whoosh.postings import read_postings
 
 UNDATED = 0  # day ordinal of an article without a known date
@@ -69,7 +70,10 @@ class Facet:
 
 
 def _facet(reader, name: str, live: np.ndarray) -> Facet:
-    values = [v if isinstance(v, str) else v.decode("utf-8") for v in reader.field_terms(name)]
+    """A keyword field's column; empty for a field the build's schema lacks
+    (a build made before it was indexed)."""
+    terms = reader.field_terms(name) if name in reader.schema else ()
+    values = [v if isinstance(v, str) else v.decode("utf-8") for v in terms]
     docs_parts, value_parts = [], []
     for v, value in enumerate(values):
         for leaf, base in reader.leaf_readers():
@@ -100,7 +104,7 @@ class Columns:
 
     live: np.ndarray  # bool per document number: not deleted
     days: np.ndarray  # int32 day ordinal per document, UNDATED if unknown
-    facets: dict[str, Facet]
+    facets: dict[str, Facet]  # per facet of the registry, and SPEAKER
 
     @property
     def size(self) -> int:
@@ -129,7 +133,8 @@ def load(reader) -> Columns:
         day_parts.append(np.where(dated, days, UNDATED).astype(np.int32))
     live = np.concatenate([np.zeros(0, bool), *live_parts])
     days = np.concatenate([np.zeros(0, np.int32), *day_parts])
-    return Columns(live=live, days=days, facets={name: _facet(reader, name, live) for name in facets.names()})
+    keywords = (*facets.names(), SPEAKER)
+    return Columns(live=live, days=days, facets={name: _facet(reader, name, live) for name in keywords})
 
 
 @dataclass

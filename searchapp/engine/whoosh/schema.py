@@ -5,7 +5,7 @@ from __future__ import annotations
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from searchapp import facets
-from searchapp.engine.document import EXACT, LEAD
+from searchapp.engine.document import EXACT, LEAD, QUOTES, SPEAKER
 from searchapp.engine.whoosh.analyzers import ExactAnalyzer, IndonesianAnalyzer
 
 
@@ -15,7 +15,8 @@ def build_schema() -> Schema:
     positions (precision: the query's own form ranks higher).
     Field boosts are applied at query time so they can be tuned without
     reindexing. Each facet of the registry is an exact multi-valued KEYWORD
-    field (values are passed as lists, so commas inside a name are harmless).
+    field (values are passed as lists, so commas inside a name are harmless),
+    and so are the speakers an article quotes, not stored: its quotes are.
     """
     analyzer = IndonesianAnalyzer()
     exact = ExactAnalyzer()
@@ -27,6 +28,7 @@ def build_schema() -> Schema:
         **{LEAD: TEXT(analyzer=analyzer, phrase=False)},  # the opening words: what a news story is about
         **{EXACT["title"]: TEXT(analyzer=exact, phrase=False), EXACT["body"]: TEXT(analyzer=exact, phrase=False)},
         **{name: KEYWORD(**facet) for name in facets.names()},
+        **{SPEAKER: KEYWORD(**{**facet, "stored": False}), QUOTES: STORED()},
         published=DATETIME(stored=True, sortable=True),
         dated=NUMERIC(sortable=True, bits=8),  # 1 if published is known: sorts undated last
         category=ID(stored=True),

@@ -19,6 +19,7 @@ from whoosh import scoring
 from searchapp import facets
 from searchapp.engine import plan
 from searchapp.engine.base import Doc, Filters, ResultSet, Snapshot
+from searchapp.engine.document import QUOTES, SPEAKER
 from searchapp.engine.stories import Stories
 from searchapp.engine.tables import BuildTables
 from searchapp.engine.whoosh import columns
@@ -50,7 +51,7 @@ class Selection(ResultSet):
 
     found: Match  # the text query: matched documents and their scores
     matched: np.ndarray  # text, dates and required actors, before facet filters
-    chosen: dict[str, np.ndarray]  # per facet: mask of the articles having a selected value
+    chosen: dict[str, np.ndarray]  # per facet (and SPEAKER): mask of the articles having a selected value
     final_mask: np.ndarray  # what the user sees
     shown_mask: np.ndarray | None = None  # collapsed: one article per story of final_mask
     _bases: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -140,6 +141,8 @@ class WhooshSnapshot(Snapshot):
             for name, values in filters.selected.items()
             if values
         }
+        if filters.speakers:
+            chosen[SPEAKER] = cols.mask(np.concatenate([cols.facets[SPEAKER].docs(v) for v in filters.speakers]))
         final = matched
         for mask in chosen.values():
             final = final & mask
@@ -158,6 +161,9 @@ class WhooshSnapshot(Snapshot):
             repeats = self.stories.repeats(facet.by_doc_values[pairs], facet.by_doc_docs[pairs])
             counts[: len(repeats)] -= repeats
         return Counter({facet.values[i]: int(counts[i]) for i in np.flatnonzero(counts)})
+
+    def speaker_counts(self, rs: Selection) -> Counter[str]:
+        return self.facet_counts(rs, SPEAKER)
 
     def has_value(self, name: str, value: str) -> bool:
         return value in self.columns.facets[name].index
@@ -296,6 +302,9 @@ class WhooshSnapshot(Snapshot):
             "extra": fields.get("extra") or {},
             "story": self.stories.names.get(int(self.stories.number[doc]), fields["id"]),
         }
+
+    def quotes(self, docs: list[Doc]) -> list[list[dict]]:
+        return [list(self.searcher.stored_fields(d).get(QUOTES) or []) for d in docs]
 
     @property
     def documents(self) -> int:
