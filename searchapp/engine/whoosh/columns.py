@@ -182,14 +182,11 @@ class StoryColumns:
         out[ordered[np.r_[True, numbers[1:] != numbers[:-1]]]] = True
         return out
 
-    def repeats(self, keys: np.ndarray, docs: np.ndarray) -> np.ndarray:
-        """Per key (a facet value, a day), how many of `docs` having it are a
-        story's second or later article with that key: what counting stories
-        takes off counting articles. `keys[i]` belongs to `docs[i]`."""
-        multi = self.member[docs]
-        if not multi.any():
-            return np.zeros(0, np.int64)
-        keys, numbers = keys[multi].astype(np.int64), self.number[docs[multi]]
-        width = int(keys.max()) + 1
-        distinct = np.unique(numbers * width + keys) % width  # each (story, key) once
-        return np.bincount(keys, minlength=width) - np.bincount(distinct, minlength=width)
+
+def repeats(keys: np.ndarray, numbers: np.ndarray, width: int) -> np.ndarray:
+    """Per key (a facet value, a day: 0 to width - 1), how many of the
+    (key, story number) pairs given repeat a story already counted for that
+    key: what counting stories takes off counting articles."""
+    keys = keys.astype(np.int64)
+    distinct = np.unique(numbers * width + keys) % width  # each (story, key) once
+    return np.bincount(keys, minlength=width) - np.bincount(distinct, minlength=width)

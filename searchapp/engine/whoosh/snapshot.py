@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from searchapp.engine.stories import Stories
 from searchapp.engine.tables import BuildTables
 from searchapp.engine.whoosh import columns
 from searchapp.engine.whoosh.builds import open_build
-from searchapp.engine.whoosh.columns import UNDATED, StoryColumns
+from searchapp.engine.whoosh.columns import UNDATED, StoryColumns, repeats
 from searchapp.engine.whoosh.ranking import Match, Ranker, expand_prefix
 from searchapp.engine.whoosh.storage import warm
 
@@ -56,11 +57,11 @@ class Selection(ResultSet):
     shown_mask: np.ndarray | None = None  # collapsed: one article per story of final_mask
     _bases: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def total(self) -> int:
         return int(self.shown.sum())
 
-    @property
+    @cached_property
     def total_articles(self) -> int:
         return int(self.final_mask.sum())
 
@@ -97,9 +98,12 @@ class WhooshSnapshot(Snapshot):
         self.fields = frozenset(self.reader.schema.names())
         self.columns = columns.load(self.reader)
         self.stories = StoryColumns.load(Stories.load(build).rows, self._live_doc, self.columns.size)
-        # per facet, the (document, value) pairs of articles with copies: all counting stories adds
-        self._copied_pairs = {name: np.flatnonzero(self.stories.member[f.by_doc_docs])
-                              for name, f in self.columns.facets.items()}
+        # per facet, the (document, value, story) of articles with copies: all counting stories adds
+        self._copied: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for name, f in self.columns.facets.items():
+            pairs = np.flatnonzero(self.stories.member[f.by_doc_docs])
+            docs = f.by_doc_docs[pairs]
+            self._copied[name] = (docs, f.by_doc_values[pairs].astype(np.int64), self.stories.number[docs])
         self.ranker = Ranker(self.searcher, self.columns, k1=weights.k1, b=weights.b)
 
     def close(self) -> None:
@@ -156,10 +160,10 @@ class WhooshSnapshot(Snapshot):
         facet = self.columns.facets[name]
         counts = facet.counts(docs, mask)
         if rs.shown_mask is not None and (rs.chosen or rs.total_articles > rs.total):  # else no story repeats
-            pairs = self._copied_pairs[name]
-            pairs = pairs[mask[facet.by_doc_docs[pairs]]]
-            repeats = self.stories.repeats(facet.by_doc_values[pairs], facet.by_doc_docs[pairs])
-            counts[: len(repeats)] -= repeats
+            docs, values, numbers = self._copied[name]
+            keep = mask[docs]
+            if keep.any():
+                counts -= repeats(values[keep], numbers[keep], len(counts))
         return Counter({facet.values[i]: int(counts[i]) for i in np.flatnonzero(counts)})
 
     def speaker_counts(self, rs: Selection) -> Counter[str]:
@@ -235,8 +239,8 @@ class WhooshSnapshot(Snapshot):
         days = period_starts(self.columns.days[docs], interval)
         values, counts = np.unique(days, return_counts=True)
         if rs.shown_mask is not None and rs.total_articles > rs.total:
-            repeats = self.stories.repeats(np.searchsorted(values, days), docs)
-            counts[: len(repeats)] -= repeats
+            multi = self.stories.member[docs]
+            counts -= repeats(np.searchsorted(values, days[multi]), self.stories.number[docs[multi]], len(counts))
         found = Counter({date.fromordinal(int(v)): int(n) for v, n in zip(values, counts) if v != UNDATED and n})
         return found, int(counts[values == UNDATED].sum())
 
