@@ -325,6 +325,31 @@ def test_an_unreachable_cluster_is_a_503_and_a_cli_message(tmp_path, seed_index,
         engine_at(seed_index).snapshot()
 
 
+def test_a_search_some_shards_failed_is_asked_again_then_a_503(tmp_path, seed_index, monkeypatch):
+    """OpenSearch answers 200 with the shards that did answer: counts would be
+    silently short, so a partial answer is asked again, then refused."""
+    app = create_app(app_config(seed_index))
+    client = app.test_client()
+    assert client.get("/api/search?q=taliban").status_code == 200
+    calls = []
+    real = OpenSearch.search
+
+    def partial(self, *args, **kwargs):
+        calls.append(1)
+        found = real(self, *args, **kwargs)
+        failure = {"shard": 0, "index": "x", "reason": {"type": "node_not_connected_exception"}}
+        return {**found, "_shards": {"total": 3, "successful": 2, "skipped": 0, "failed": 1, "failures": [failure]}}
+
+    monkeypatch.setattr(OpenSearch, "search", partial)
+    api = client.get("/api/search?q=perdamaian", headers={"Accept-Language": "en"})
+    assert api.status_code == 503 and api.get_json()["error"]["code"] == "index_unavailable"
+    assert len(calls) == 1 + 2  # the first request, asked again twice
+    page = client.get("/?q=perdamaian")
+    assert page.status_code == 503 and "Traceback" not in page.get_data(as_text=True)
+    with pytest.raises(clusters.PartialAnswer, match="answered from 2 of 3 shards .node_not_connected_exception."):
+        select(engine_at(seed_index), Request.make("perdamaian"))
+
+
 def test_web_nodes_hold_no_state(tmp_path):
     """Two apps on one cluster index: a rebuild through either shows in both."""
     engine = cluster_engine(tmp_path / "index")

@@ -55,6 +55,21 @@ def reachable(url: str) -> Iterator[None]:
         raise
 
 
+class PartialAnswer(EngineUnavailable):
+    """Some shards of a build failed a search: its counts and lists would be
+    silently short (a 503 with a message, not a wrong answer)."""
+
+
+def complete(found: dict, url: str | None = None) -> dict:
+    """A search response, refused when not every shard answered."""
+    shards = found.get("_shards") or {}
+    if shards.get("failed"):
+        reasons = {str((f.get("reason") or {}).get("type") or f.get("reason")) for f in shards.get("failures") or []}
+        raise PartialAnswer(f"OpenSearch{f' at {url}' if url else ''} answered from {shards.get('successful', 0)} of "
+                            f"{shards.get('total', 0)} shards ({', '.join(sorted(reasons)) or 'no reason given'})")
+    return found
+
+
 def scan(client: OpenSearch, index: str, body: dict, page: int, keep_alive: str = "2m",
          params: dict | None = None) -> Iterator[dict]:
     """Every hit of a search body (query, sort, _source, ...) in its sort
@@ -66,7 +81,7 @@ def scan(client: OpenSearch, index: str, body: dict, page: int, keep_alive: str 
             request = {**body, "size": page, "pit": {"id": pit, "keep_alive": keep_alive}, "track_total_hits": False}
             if after:
                 request["search_after"] = after
-            hits = client.search(body=request, params=params or None)["hits"]["hits"]
+            hits = complete(client.search(body=request, params=params or None))["hits"]["hits"]
             yield from hits
             if len(hits) < page:
                 return

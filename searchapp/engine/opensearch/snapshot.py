@@ -45,7 +45,7 @@ from searchapp.engine.base import Filters, IndexUnreadable, ResultSet, Snapshot,
 from searchapp.engine.document import QUOTES, SPEAKER
 from searchapp.engine.opensearch import translate
 from searchapp.engine.opensearch import cluster as clusters
-from searchapp.engine.opensearch.cluster import Cluster, reachable
+from searchapp.engine.opensearch.cluster import Cluster, complete, reachable
 from searchapp.engine.opensearch.mapping import (ANALYZER, TERM_FIELDS, VOCABULARY_FIELDS, article, doc_id,
                                                  source_fields, vocabulary_id)
 from searchapp.engine.tables import BuildTables
@@ -128,7 +128,8 @@ class OpenSearchSnapshot(Snapshot):
     def _search(self, body: dict, deadline: float = math.inf, index: str | None = None, **params) -> dict:
         """One search of the build; past the deadline, TooSlow. A search a
         node's leaving failed (a phase after the first, such as the query
-        after `dfs`, has no other shard copy to turn to) is asked again."""
+        after `dfs`, has no other shard copy to turn to), or that some shards
+        failed, is asked again; still partial, it is refused (PartialAnswer)."""
         for attempt in range(NODE_RETRIES + 1):
             kwargs = {}
             request = body
@@ -142,7 +143,8 @@ class OpenSearchSnapshot(Snapshot):
                 try:
                     found = self.client.search(index=index or self.build, body=request, params=params or None,
                                                **kwargs)
-                    break
+                    if not (found.get("_shards") or {}).get("failed") or attempt == NODE_RETRIES:
+                        break
                 except ConnectionTimeout:
                     raise TooSlow from None
                 except NotFoundError:
@@ -153,7 +155,7 @@ class OpenSearchSnapshot(Snapshot):
             time.sleep(0.2 * (attempt + 1))
         if found.get("timed_out"):
             raise TooSlow
-        return found
+        return complete(found, self.url)
 
     def _scan(self, query: dict, sort: list, source: list[str] | bool, index: str | None = None,
               **params) -> Iterator[dict]:
@@ -489,7 +491,7 @@ class OpenSearchSnapshot(Snapshot):
     def documents(self) -> int:
         def count() -> int:
             with reachable(self.url):
-                return int(self.client.count(index=self.build)["count"])
+                return int(complete(self.client.count(index=self.build), self.url)["count"])
         return self.once("documents", count)
 
     def facet_totals(self, name: str) -> list[tuple[str, int]]:
