@@ -26,6 +26,7 @@ SEEDS = ROOT / "corpus"
 DEFAULT_ENGINE = os.environ.get("SEARCHAPP_TEST_ENGINE", "whoosh")
 UNDER_TEST = {"engine": DEFAULT_ENGINE}  # set per test by the `engine_name` fixture
 OPENSEARCH_CREATED: set[str] = set()  # index names made on the test cluster
+SESSION_INDEXES: set[str] = set()  # of those, the ones session fixtures made: kept until the session ends
 
 
 def pytest_configure(config):
@@ -79,7 +80,9 @@ def engine_name(request):
         request.getfixturevalue("opensearch_cluster")
         os.environ.setdefault("SEARCHAPP_OPENSEARCH_SHARDS", "1")  # fast per-test indexes; the
         os.environ.setdefault("SEARCHAPP_OPENSEARCH_REPLICAS", "0")  # cluster tests ask for 3 and 1
-    return name
+    yield name
+    if name == "opensearch":  # a cluster the run did not start keeps nothing of it
+        _drop_opensearch_indexes(SESSION_INDEXES & OPENSEARCH_CREATED)
 
 
 @pytest.fixture(autouse=True)
@@ -92,6 +95,18 @@ def _engine_under_test(engine_name):
     if engine_name == "opensearch":
         _drop_opensearch_indexes(OPENSEARCH_CREATED - before)
         OPENSEARCH_CREATED.intersection_update(before)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_indexes(engine_name):
+    """Drops the cluster indexes a module's fixtures made once the module is
+    done: a whole run's would fill a small cluster's shard budget."""
+    before = set(OPENSEARCH_CREATED)
+    yield
+    if engine_name == "opensearch":
+        made = OPENSEARCH_CREATED - before - SESSION_INDEXES
+        _drop_opensearch_indexes(made)
+        OPENSEARCH_CREATED.difference_update(made)
 
 
 def _drop_opensearch_indexes(names) -> None:
@@ -110,9 +125,13 @@ def engine_options(index_dir, engine: str | None = None) -> dict:
     an index name of the location's own."""
     if (engine or UNDER_TEST["engine"]) != "opensearch":
         return {}
-    name = "t-" + hashlib.sha1(str(Path(index_dir).resolve()).encode()).hexdigest()[:16]
+    name = _index_name(index_dir)
     OPENSEARCH_CREATED.add(name)
     return {"index": name}
+
+
+def _index_name(index_dir) -> str:
+    return "t-" + hashlib.sha1(str(Path(index_dir).resolve()).encode()).hexdigest()[:16]
 
 
 def engine_at(index_dir, engine: str | None = None, **options):
@@ -199,6 +218,7 @@ def clickid_records() -> list[dict]:
 @pytest.fixture(scope="session")
 def clickid_index(tmp_path_factory, clickid_slice, engine_name) -> Path:
     index_dir = tmp_path_factory.mktemp("clickid-index")
+    SESSION_INDEXES.add(_index_name(index_dir))
     rebuild([clickid_slice], index_dir, engine=engine_name)
     return index_dir
 
