@@ -6,6 +6,7 @@ returns; every JSON response against /api/openapi.json."""
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 
 import pytest
@@ -175,15 +176,17 @@ def test_compare_page_numbers_link_to_their_articles(cclient, cspec):
         assert int(link.text.replace(".", "")) == total(get(cclient, link.attrs["href"]))
     overlap = page.find("section", aria_labelledby="h-overlap")
     first = overlap.find("p").find("a")
-    assert int(first.find("strong").text.replace(".", "")) == body["overlap"]["articles"] == total(get(cclient, first.attrs["href"]))
+    assert body["count"] == "stories" and "angka menghitung berita" in " ".join(page.find("p", cls="view-lead").text.lower().split())
+    overlap_count = int(first.find("strong").text.replace(".", ""))
+    assert overlap_count == body["overlap"]["stories"] == total(get(cclient, first.attrs["href"]))
     for link in overlap.find("ul").find_all("a"):
         assert int(link.text.replace(".", "")) == total(get(cclient, link.attrs["href"]))
 
 
 def count_in_title(a) -> int:
-    """The results count in a point's label ('…: 12 artikel dari 345 (3,48%)')."""
+    """The results count in a point's label ('…: 12 berita dari 345 (3,48%)')."""
     label = a.attrs["aria-label"]
-    return int(label.rsplit(": ", 1)[1].split(" artikel dari ")[0].replace(".", ""))
+    return int(re.split(r" (?:berita|artikel) dari ", label.rsplit(": ", 1)[1])[0].replace(".", ""))
 
 
 def test_each_compared_query_keeps_its_own_filters(cclient):

@@ -6,6 +6,7 @@ force over the stored articles."""
 from __future__ import annotations
 
 import csv
+from collections import Counter
 import io
 import json
 import re
@@ -17,6 +18,7 @@ import pytest
 
 from searchapp.engine import stories
 from searchapp.search import insights, search
+from searchapp.search.compare import compare
 from searchapp.search.request import Request
 from searchapp.search.service import select
 from searchapp.text.analysis import WORD_RE
@@ -291,6 +293,36 @@ def test_counts_in_both_modes_equal_brute_force(slive, request_args):
         for bucket in timeline["buckets"]:  # a story counts once in each period it ran in
             assert bucket["count"] == len(set().union(*(s for d, s in per_day.items()
                                                           if bucket["start"] <= d <= bucket["end"])))
+
+
+@pytest.mark.parametrize("count", ["stories", "articles"])
+def test_compared_queries_count_stories_or_articles(slive, count):
+    queries = [{"q": "Jakarta"}, {"q": "presiden OR polisi"}, {"outlet": ["Sindonews", "Tribunnews"]}]
+    cmp = compare(slive, [{**q, "count": count} for q in queries])
+    articles = stored(slive)
+    unit = (lambda a: articles[a]["story"]) if count == "stories" else (lambda a: a)  # noqa: E731
+    sets = [{unit(a) for a in _matching(slive, q)} for q in queries]
+    assert cmp["count"] == count and [q["total"] for q in cmp["queries"]] == [len(s) for s in sets]
+    assert cmp["interval"] == "week"  # a story on two days of a week counts once in it
+    for q, request_args in zip(cmp["queries"], queries):
+        chosen = _matching(slive, request_args)
+        for b, n in zip(cmp["buckets"], q["counts"]):
+            day = [a for a, article in articles.items() if article["published"]
+                   and b["start"] <= article["published"].isoformat() <= b["end"]]
+            assert b["corpus"] == len({unit(a) for a in day})
+            assert n == len({unit(a) for a in day if a in chosen})
+        outlets: dict[str, set] = {}
+        for a in chosen:
+            for value in articles[a]["outlet"]:
+                outlets.setdefault(value, set()).add(unit(a))
+        assert {o["value"]: o["count"] for o in q["outlets"]} == {v: len(u) for v, u in outlets.items()}
+    by_story = [{articles[a]["story"] for a in _matching(slive, q)} for q in queries]
+    by_article = [_matching(slive, q) for q in queries]
+    for key, found in (("stories", by_story), ("articles", by_article)):
+        seen = Counter(x for f in found for x in f)
+        assert cmp["overlap"][key] == sum(1 for n in seen.values() if n > 1)
+    assert [p["count"] for p in cmp["overlap"]["pairs"]] == [len(sets[0] & sets[1]), len(sets[0] & sets[2]),
+                                                            len(sets[1] & sets[2])]
 
 
 def _matching(engine, request_args: dict) -> set[str]:

@@ -110,7 +110,7 @@ def timeline_chart(tl: dict, state: SearchState) -> dict | None:
             "name": name, "cls": f"s{k}", "total": sum(tl["series"][name]), "points": points,
             "segments": [(*points[i], *points[i + 1]) for i in range(len(points) - 1)],
         })
-    unit = "berita" if tl.get("count") == "stories" else "artikel"
+    unit = unit_of(tl.get("count"))
     return {
         "height": CHART_HEIGHT, "base": base, "top_y": CHART_TOP, "mid_y": round(CHART_TOP + plot / 2, 1),
         "top": shown(top) + ("" if share else f" {unit}"), "bars": bars, "share": share, "counts_shown": n <= COUNTS_ON_BARS, "ticks": ticks, "lines": lines,
@@ -152,6 +152,11 @@ def query_name(state: SearchState, i: int) -> str:
     return ", ".join(chosen) or f"Kueri {i + 1} (semua artikel)"
 
 
+def unit_of(count: str | None) -> str:
+    """What a count counts, as the page says it."""
+    return "berita" if count == "stories" else "artikel"
+
+
 def compare_chart(cmp: dict, states: list[SearchState], measure: str) -> dict | None:
     """SVG geometry of compared queries: a line per query over the same
     periods (counts or shares), each point a link to that query's articles
@@ -166,6 +171,7 @@ def compare_chart(cmp: dict, states: list[SearchState], measure: str) -> dict | 
     plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
     base = CHART_TOP + plot
     shown = percent if share else number
+    unit = unit_of(cmp.get("count"))
     lines = []
     for k, (q, line, state) in enumerate(zip(cmp["queries"], values, states)):
         name = query_name(state, k)
@@ -175,15 +181,16 @@ def compare_chart(cmp: dict, states: list[SearchState], measure: str) -> dict | 
                 "x": _pct(100 * (i + 0.5) / n), "y": round(base - plot * v / top, 1),
                 "href": state.period_url(b["start"], b["end"]) if q["counts"][i] else None,
                 "title": f"{name}, {_period_label(b['start'], b['end'], cmp['interval'])}: "
-                         f"{number(q['counts'][i])} artikel dari {number(b['corpus'])} ({percent(q['shares'][i])})",
+                         f"{number(q['counts'][i])} {unit} dari {number(b['corpus'])} ({percent(q['shares'][i])})",
             })
         lines.append({"name": name, "cls": f"s{k}", "total": q["total"], "href": state.url(), "points": points,
                       "segments": [(a["x"], a["y"], b["x"], b["y"]) for a, b in zip(points, points[1:])]})
     return {
         "height": CHART_HEIGHT, "base": base, "top_y": CHART_TOP, "mid_y": round(CHART_TOP + plot / 2, 1),
-        "top": shown(top) + ("" if share else " artikel"), "lines": lines, "ticks": _ticks(buckets, cmp["interval"]),
+        "top": shown(top) + ("" if share else f" {unit}"), "lines": lines, "ticks": _ticks(buckets, cmp["interval"]),
         "tick_y": base + 17, "share": share, "interval": INTERVAL_LABELS.get(cmp["interval"], cmp["interval"]),
-        "label": f"{'Porsi dari semua artikel' if share else 'Jumlah artikel'} per "
+        "unit": unit,
+        "label": f"{'Porsi dari semua ' + unit if share else 'Jumlah ' + unit} per "
                  f"{INTERVAL_LABELS.get(cmp['interval'], cmp['interval'])}, satu garis per kueri",
     }
 
@@ -222,5 +229,6 @@ def compare_table(cmp: dict, states: list[SearchState]) -> dict:
     pairs = [{**p, "a_name": query_name(states[p["a"]], p["a"]), "b_name": query_name(states[p["b"]], p["b"]),
               "href": _together([states[p["a"]], states[p["b"]]])} for p in cmp["overlap"]["pairs"]]
     names = [query_name(s, i) for i, s in enumerate(states)]
+    overlap = cmp["overlap"]["stories" if cmp.get("count") == "stories" else "articles"]
     return {"names": names, "outlets": outlets, "actors": actors, "pairs": pairs,
-            "overlap": cmp["overlap"]["articles"], "overlap_href": _together(states)}
+            "overlap": overlap, "overlap_href": _together(states)}

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from searchapp.search import insights
 from searchapp.errors import message
 from searchapp.web import engine, params
-from searchapp.web.charts import compare_chart, compare_table, heatmap, query_name, timeline_chart
+from searchapp.web.charts import compare_chart, compare_table, heatmap, query_name, timeline_chart, unit_of
 from searchapp.web.formatting import paragraphs
 from searchapp.web.params import SearchState
 from searchapp.web.results import facet_groups, pagination, quote_view, reading
@@ -85,9 +85,12 @@ def compare_page() -> str:
     measure = params.measure(request.args)
     measure_urls = {m: url_for("pages.compare_page") + "?" + urlencode(kept + ([("measure", m)] if m != "count" else []))
                     for m in params.MEASURES}
+    unit_kept = [(k, v) for k, v in request.args.items(multi=True) if k != "count"]
+    count_urls = {c: url_for("pages.compare_page") + "?" + urlencode(unit_kept + [("count", c)])
+                  for c in ("stories", "articles")}
     return render_template("compare.html", cmp=cmp, states=states, measure=measure, measure_urls=measure_urls, kept=kept,
                            chart=compare_chart(cmp, states, measure), table=compare_table(cmp, states),
-                           blank=SearchState())
+                           count_urls=count_urls, unit=unit_of(cmp["count"]), blank=SearchState())
 
 
 @bp.get("/actors")
