@@ -19,6 +19,7 @@ import pytest
 from searchapp.engine import stories
 from searchapp.search import insights, search
 from searchapp.search.compare import compare
+from searchapp.search.profiles import actor_profile
 from searchapp.search.request import Request
 from searchapp.search.service import select
 from searchapp.text.analysis import WORD_RE
@@ -325,6 +326,28 @@ def test_compared_queries_count_stories_or_articles(slive, count):
                                                             len(sets[1] & sets[2])]
 
 
+@pytest.mark.parametrize("count", ["stories", "articles"])
+def test_an_actors_page_counts_stories_or_articles(slive, sclient, count):
+    articles = stored(slive)
+    unit = (lambda a: articles[a]["story"]) if count == "stories" else (lambda a: a)  # noqa: E731
+    name = Counter(v for a in articles.values() for v in a["actor"]).most_common(1)[0][0]
+    profile = actor_profile(slive, name, count=count)
+    naming = [a for a, article in articles.items() if name in article["actor"]]
+    assert len({articles[a]["story"] for a in naming}) < len(naming)  # the actor's articles hold copies
+    api = sclient.get(f"/api/actors/{name}", query_string={"count": count}).get_json()
+    assert api["count"] == count and api["total"] == profile["total"]
+    page = sclient.get(f"/actor/{name}", query_string={"count": count}).get_data(as_text=True)
+    assert f"<strong>{profile['total']}</strong> {'berita' if count == 'stories' else 'artikel'}" in page
+    assert profile["count"] == count and profile["timeline"]["count"] == count
+    assert profile["total"] == len({unit(a) for a in naming}) == profile["timeline"]["total"]
+    assert profile["share"] == pytest.approx(profile["total"] / len({unit(a) for a in articles}), abs=1e-6)
+    for o in profile["outlets"]:
+        assert o["count"] == len({unit(a) for a in naming if articles[a]["outlet"] == [o["value"]]})
+        assert o["corpus"] == len({unit(a) for a in articles if articles[a]["outlet"] == [o["value"]]})
+    if count == "stories":  # the latest list shows a story once
+        assert len({articles[h["id"]]["story"] for h in profile["latest"]}) == len(profile["latest"])
+
+
 def _matching(engine, request_args: dict) -> set[str]:
     sel = select(engine, Request.make(**request_args))
     return set(sel.snapshot.ids(sel.snapshot.docs(sel.rs)))
@@ -445,6 +468,13 @@ def test_api_hits_carry_their_story_and_bad_modes_are_400(sclient):
         assert response.get_json()["error"]["reason"] == reason
         page = sclient.get(f"/?{query}")
         assert page.status_code == 400 and "harus" in page.get_data(as_text=True)
+    actor = body["facets"]["actor"]["results"][0]["value"]
+    for path in ("/api/timeline", "/api/compare?q=a&q=b", f"/api/actors/{actor}"):  # every view that counts
+        response = sclient.get(f"{path}{'&' if '?' in path else '?'}count=words")
+        assert response.status_code == 400 and response.get_json()["error"]["reason"] == "bad_count", path
+    for path in ("/compare?q=a&q=b&count=words", f"/actor/{actor}?count=words"):
+        page = sclient.get(path)
+        assert page.status_code == 400 and "harus" in page.get_data(as_text=True), path
 
 
 def test_the_page_says_what_it_counts_and_links_the_copies(sclient, expected):

@@ -84,6 +84,11 @@ def corpus_days(snap: Snapshot, facet: tuple[str, str] | None = None, stories: b
                      lambda: snap.days(_everything(snap, stories), facet, interval)[0])
 
 
+def corpus_size(snap: Snapshot, stories: bool = False) -> int:
+    """Every article (or story) of the build: the denominator of a share of all."""
+    return snap.once(f"corpus-size:{stories}", lambda: _everything(snap, True).total) if stories else snap.documents
+
+
 def corpus_totals(snap: Snapshot, name: str, stories: bool = False) -> dict[str, int]:
     """Every article (or story) of the build per value of a facet."""
     if not stories:

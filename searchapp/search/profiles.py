@@ -1,10 +1,10 @@
 """Actor pages: who an actor is in the corpus, and the index of actors.
 
-A profile counts the articles that name the actor (through every alias the
-gazetteer knows): attention over time as a share of all articles, the
-outlets that name it most as a share of their own output, the actors named
-with it, its topics, its latest and most relevant articles, and its latest
-quotes (the articles quoting it, search.quotes).
+A profile counts the stories (or, with count=articles, the articles) that
+name the actor (through every alias the gazetteer knows): attention over time
+as a share of all, the outlets that name it most as a share of their own
+output, the actors named with it, its topics, its latest and most relevant
+stories, and its latest quotes (the articles quoting it, search.quotes).
 """
 
 from __future__ import annotations
@@ -20,19 +20,21 @@ TOP = 10
 ACTOR_SORTS = ("mentions", "name")
 
 
-def actor_profile(engine: Engine, name: str, top: int = TOP) -> dict | None:
-    """The profile of an actor named in the build, or None."""
+def actor_profile(engine: Engine, name: str, top: int = TOP, count: str | None = None) -> dict | None:
+    """The profile of an actor named in the build, or None; `count` as a search's."""
     snap = engine.snapshot()
     actor = snap.tables.gazetteer.actor(name)
     if actor is None and not snap.has_value("actor", name):
         return None
-    naming = Request.make(require_actor=[name])  # counted like the all_actor search: every facet within it
+    naming = Request.make(require_actor=[name], count=count)  # counted like the all_actor search
+    stories = naming.counts_stories
     sel = select(engine, naming, snap)
-    totals = dict(snap.facet_totals("outlet"))
-    outlets = snap.facet_counts(sel.rs, "outlet")
-    co_actors = snap.facet_counts(sel.rs, "actor")
+    rs = sel.counted
+    totals = insights.corpus_totals(snap, "outlet", stories)
+    outlets = snap.facet_counts(rs, "outlet")
+    co_actors = snap.facet_counts(rs, "actor")
     co_actors.pop(name, None)
-    topics = snap.facet_counts(sel.rs, "topic")
+    topics = snap.facet_counts(rs, "topic")
     no_words = highlighter(snap, None)
     relevant = select(engine, Request.make(q=name, require_actor=[name]), snap)
 
@@ -44,14 +46,15 @@ def actor_profile(engine: Engine, name: str, top: int = TOP) -> dict | None:
         "type": actor.type if actor else None,
         "aliases": list({a.casefold(): a for a in actor.aliases if a.casefold() != name.casefold()}.values())
         if actor else [],
-        "total": sel.rs.total,
-        "share": insights.share(sel.rs.total, snap.documents),
-        "timeline": insights.timeline(engine, require_actor=[name], series_actors=[]),
+        "count": naming.count,
+        "total": rs.total,
+        "share": insights.share(rs.total, insights.corpus_size(snap, stories)),
+        "timeline": insights.timeline(engine, require_actor=[name], series_actors=[], count=naming.count),
         "outlets": sorted(({"value": v, "count": n, "corpus": totals.get(v, 0), "share": insights.share(n, totals.get(v, 0))}
                            for v, n in outlets.items()), key=lambda r: (-r["share"], -r["count"], r["value"].lower())),
         "co_actors": rows(co_actors, 2 * top),
         "topics": rows(topics),
-        "latest": [public(snap.article(d), no_words) for d in snap.by_date(sel.rs, newest=True, limit=top)],
+        "latest": [public(snap.article(d), no_words) for d in snap.by_date(sel.listed, newest=True, limit=top)],
         "relevant": [public(snap.article(d), no_words) for d, _score in relevant.ranked(top)],
         "quotes": latest_quotes(engine, name, top, snap),
     }

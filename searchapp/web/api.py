@@ -130,7 +130,7 @@ def api_actors() -> Response:
 
 @bp.get("/actors/<path:name>")
 def api_actor(name: str) -> Response | tuple[Response, int]:
-    profile = engine.actor(name)
+    profile = engine.actor(name, request.args)
     if profile is None:
         return actor_not_found_json(name)
     return jsonify(profile)

@@ -122,9 +122,9 @@ def run_compare(args: MultiDict) -> tuple[list[dict], dict]:
 
 
 @gated
-def actor(name: str) -> dict | None:
-    """An actor's profile, or None for a name the index does not know."""
-    return profiles.actor_profile(current_engine(), name)
+def actor(name: str, args: MultiDict) -> dict | None:
+    """An actor's profile (counting as `count` says), or None for a name the index does not know."""
+    return profiles.actor_profile(current_engine(), name, count=args.get("count"))
 
 
 @gated

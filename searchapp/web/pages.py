@@ -100,14 +100,19 @@ def actors_page() -> str:
 
 @bp.get("/actor/<path:name>")
 def actor_page(name: str) -> str:
-    profile = engine.actor(name)
+    profile = engine.actor(name, request.args)
     if profile is None:
         raise NotFound(message("actor_not_found", "id", name=name))
     measure = params.measure(request.args) if "measure" in request.args else "share"
-    state = SearchState(required=(name,), measure=measure)
-    measure_urls = {m: url_for("pages.actor_page", name=name, measure=None if m == "share" else m) for m in params.MEASURES}
+    state = SearchState(required=(name,), measure=measure, count=profile["count"])
+    articles = "articles" if profile["count"] == "articles" else None
+    measure_urls = {m: url_for("pages.actor_page", name=name, measure=None if m == "share" else m, count=articles)
+                    for m in params.MEASURES}
+    count_urls = {c: url_for("pages.actor_page", name=name, measure=None if measure == "share" else measure,
+                             count="articles" if c == "articles" else None) for c in ("stories", "articles")}
     return render_template("actor.html", actor=profile, state=state, chart=timeline_chart(profile["timeline"], state),
-                           measure_urls=measure_urls, blank=SearchState())
+                           measure_urls=measure_urls, count_urls=count_urls, unit=unit_of(profile["count"]),
+                           blank=SearchState())
 
 
 MARKER_LABELS = {"dateline": "tanda baris", "kutipan": "dikutip dari", "sumber": "sumber:", "rilis": "siaran pers"}
