@@ -6,15 +6,17 @@ force over the stored articles."""
 from __future__ import annotations
 
 import csv
-from collections import Counter
 import io
 import json
 import re
+from collections import Counter
 from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
+import numpy as np
 import pytest
+from datasketch import MinHash
 
 from searchapp.engine import stories
 from searchapp.search import insights, search
@@ -179,6 +181,19 @@ def test_one_outlet_recycling_its_background_is_not_a_copy_across_outlets_it_wou
     for row, a, b in between:
         assert not fp.copies(a, replace(b, outlet="Tempo")), row
         assert fp.copies(a, replace(b, outlet="Okezone")), row
+
+
+def test_signatures_are_datasketchs(sample):
+    """The signature is worked out on the whole array at once: it must stay
+    datasketch's MinHash of the same values (a build's cards are compared
+    with the signatures of articles added later)."""
+    fp = stories.Fingerprints()
+    reference = MinHash(num_perm=fp.num_perm, seed=stories.SEED, hashfunc=int)
+    for record in sample[:50]:
+        shingles = fp.shingles(record["body"])
+        reference.clear()
+        reference.update_batch(shingles.tolist())
+        assert (fp.signature(shingles) == reference.hashvalues.astype(np.uint32)).all() == bool(len(shingles))
 
 
 def test_a_short_body_is_a_story_of_its_own():

@@ -46,7 +46,7 @@ class Preparer:
     index (words written as names, the written forms of each stem) and the
     band keys the build's stories are found by."""
 
-    def __init__(self, actor_files: list[str], stems: dict[str, str]):
+    def __init__(self, actor_files: list[str], stems: dict[str, str], keep_texts: bool = False):
         self.gazetteer = Gazetteer.load(actor_files)
         self.stemmer = analysis.Stemmer(self.gazetteer.protected_words())
         self.stemmer.load(stems)
@@ -57,6 +57,7 @@ class Preparer:
         self.story_ids: list[str] = []
         self._signatures: list[np.ndarray] = []
         self._sizes: list[int] = []
+        self.texts = stories.Texts() if keep_texts else None  # what a rebuild's clustering compares
 
     def prepare(self, article: Article) -> dict:
         """The document's fields: term lists for the indexed fields, the
@@ -72,11 +73,13 @@ class Preparer:
         self.forms.update((stem(w), w) for w in set(body_exact + title_exact)
                           if w.isalpha() or not analysis.compound(w, stem))
         extraction = facets.Extraction(self.gazetteer, title, title_terms + body_terms)
-        shingles = self.fingerprints.shingles(article.body, body_words)
-        signature = self.fingerprints.signature(shingles)
+        text = self.fingerprints.text(article.body, article.outlet or None, body_words)
+        signature = self.fingerprints.signature(text.shingles)
         self.story_ids.append(article.id)
         self._signatures.append(signature)
-        self._sizes.append(len(shingles))
+        self._sizes.append(len(text.shingles))
+        if self.texts is not None:
+            self.texts.add(article.id, text)
         quotes = [asdict(q) for q in self.quotes.extract(article.body)]
         return {
             "id": article.id,

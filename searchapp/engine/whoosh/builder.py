@@ -110,13 +110,14 @@ def _merged(old: Cards, new: Cards) -> Cards:
             np.concatenate([old[2][keep], new[2]]))
 
 
-def _cluster(build_dir: Path, parts: list[Cards]) -> None:
+def _cluster(build_dir: Path, parts: list[Cards], texts: list[tuple]) -> None:
     """Find the stories of a fresh build (before it goes live) from the
-    workers' story cards, and keep both in it."""
+    workers' story cards and the texts they kept, and keep the stories and
+    the cards in it."""
     cards = ([i for part in parts for i in part[0]], np.concatenate([part[1] for part in parts]),
              np.concatenate([part[2] for part in parts]))
     with builds.open_build(build_dir).searcher() as searcher:
-        found = stories.cluster(stories.Fingerprints(), *cards, _fetcher(searcher))
+        found = stories.cluster(stories.Fingerprints(), *cards, _fetcher(searcher), stories.Texts.reader(texts))
     found.save(build_dir)
     _save_cards(build_dir, cards)
 
@@ -165,7 +166,7 @@ def _rebuild_serial(ix, build_dir: Path, items: Iterable, preparer: Preparer, re
         series = SegmentSeries(ix, SEGMENT_BYTES)
         _add(series.add_document, (preparer.prepare_or_skip(i) for i in items), report, progress)
         _commit_segments(writer, build_dir, series.finish(), preparer.names, preparer.forms)
-        _cluster(build_dir, [preparer.story_cards()])
+        _cluster(build_dir, [preparer.story_cards()], [preparer.texts.packed()])
     except BaseException:
         writer.cancel()
         raise
@@ -175,7 +176,7 @@ def _segment_worker(build_dir: str, actor_files: list[str], stems: dict[str, str
     """A worker process: analyse batches and write them into its own segments."""
     workers.die_with_parent()
     try:
-        preparer = Preparer(actor_files, stems)
+        preparer = Preparer(actor_files, stems, keep_texts=True)
         series = SegmentSeries(builds.open_build(build_dir), SEGMENT_BYTES)
         while (batch := jobs.get()) is not None:
             added, skipped = 0, []
@@ -188,7 +189,7 @@ def _segment_worker(build_dir: str, actor_files: list[str], stems: dict[str, str
                     added += 1
             results.put(("batch", added, skipped))
         results.put(("done", series.finish(), (preparer.names, preparer.forms, preparer.stemmer.export(),
-                                               preparer.story_cards())))
+                                               preparer.story_cards(), preparer.texts.packed())))
     except BaseException as exc:  # reported to the parent, which fails the build
         results.put(("error", f"{type(exc).__name__}: {exc}", None))
 
@@ -202,6 +203,7 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
     writer = ix.writer()  # holds Whoosh's write lock and commits the table of contents
     segments, names, forms, stems = [], Counter(), Counter(), {}
     cards: list[tuple[list[str], np.ndarray, np.ndarray]] = []
+    texts: list[tuple] = []
 
     def on_batch(added: int, skipped: list[Skipped]) -> None:
         report.indexed += added
@@ -215,11 +217,12 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
         forms.update(learned[1])
         stems.update(learned[2])
         cards.append(learned[3])
+        texts.append(learned[4])
 
     workers.run(_segment_worker, (str(build_dir), actor_files, stems_in), workers.batches(items, BATCH), procs,
                 on_batch, on_done, on_failure=writer.cancel)
     _commit_segments(writer, build_dir, segments, names, forms)
-    _cluster(build_dir, cards)
+    _cluster(build_dir, cards, texts)
     return stems
 
 
@@ -264,7 +267,7 @@ def rebuild(
             if procs > 1:
                 learned = _write_parallel(ix, build_dir, items, actors, stems, procs, report, progress)
             else:
-                preparer = Preparer(actors, stems)
+                preparer = Preparer(actors, stems, keep_texts=True)
                 _rebuild_serial(ix, build_dir, items, preparer, report, progress)
                 learned = preparer.stemmer.export()
             if report.indexed == 0:
