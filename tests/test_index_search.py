@@ -161,7 +161,7 @@ def test_real_corpus_slice(clickid_index, clickid_slice):
     live = engine_at(clickid_index)
     try:
         everything = search(live, count="articles")
-        assert everything["total"] == 600 and everything["stories"] == 599  # one article is a copy (another pair, of one outlet, is a recycled background block)
+        assert everything["total"] == 600 and everything["stories"] == 599  # one article is a copy of another
         outlet_total = sum(r["count"] for r in everything["facets"]["outlet"]["results"])
         assert outlet_total == 600  # every record names its outlet
         first = json.loads(clickid_slice.read_text("utf-8").splitlines()[123])
