@@ -176,14 +176,14 @@ class Texts:
         self.ids: list[str] = []
         self._shingles: list[np.ndarray] = []
         self.sizes: list[int] = []
-        self.numbers: list[frozenset[str]] = []
+        self.numbers: list[str] = []  # space-joined: one string an article, not a set of small ones
         self.outlets: list[str | None] = []
 
     def add(self, article_id: str, text: Text) -> None:
         self.ids.append(article_id)
         self._shingles.append(text.shingles.astype(np.uint32))
         self.sizes.append(len(text.shingles))
-        self.numbers.append(text.numbers)
+        self.numbers.append(" ".join(text.numbers))
         self.outlets.append(text.outlet)
 
     def packed(self) -> tuple:
@@ -203,7 +203,7 @@ class Texts:
             p, i = where[article_id]
             _ids, shingles, sizes, numbers, outlets = parts[p]
             end = int(ends[p][i])
-            return Text(shingles[end - sizes[i] : end].astype(np.uint64), numbers[i], outlets[i])
+            return Text(shingles[end - sizes[i] : end].astype(np.uint64), frozenset(numbers[i].split()), outlets[i])
         return text
 
 
