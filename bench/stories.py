@@ -57,6 +57,21 @@ def read_pairs(path: Path) -> list[dict]:
                 for row in csv.DictReader(fh, delimiter="\t")]
 
 
+def scored(results: dict, prefix: str, title: str, pairs: list[dict], band_name: str, predicted) -> None:
+    """Score a labelled set (all, without the ambiguous pairs, per band) into `results` and print it."""
+    results[f"{prefix}all"] = score(pairs, predicted)
+    results[f"{prefix}clear"] = score([p for p in pairs if not p["ambiguous"]], predicted)
+    print(HEADER)
+    print(line(title, results[f"{prefix}all"]))
+    print(line("without the 'ambiguous' ones", results[f"{prefix}clear"]))
+    bands = defaultdict(list)
+    for p in pairs:
+        bands[p["band"]].append(p)
+    for band in sorted(bands):
+        results[f"{prefix}band {band}"] = score(bands[band], predicted)
+        print(line(f"  {band_name} {band}", results[f"{prefix}band {band}"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=common.DEFAULT_CORPUS)
@@ -106,32 +121,13 @@ def main() -> None:
     labelled, held_out = read_pairs(args.pairs), read_pairs(args.holdout)
     story = found.story_of
     same = lambda p: story(p["id_a"]) == story(p["id_b"])  # noqa: E731
-    clear = [p for p in labelled if not p["ambiguous"]]
-    results = {"all": score(labelled, same), "clear": score(clear, same)}
+    results: dict[str, dict] = {}
     print(f"\nClustering on {len(labelled)} hand-labelled pairs (a pair is predicted a copy when both are in one story)")
-    print(HEADER)
-    print(line("all labelled pairs", results["all"]))
-    print(line("without the 'ambiguous' ones", results["clear"]))
-    bands = defaultdict(list)
-    for p in labelled:
-        bands[p["band"]].append(p)
-    for band in sorted(bands):
-        results[f"band {band}"] = score(bands[band], same)
-        print(line(f"  5-gram Jaccard {band}", results[f"band {band}"]))
-
-    held_clear = [p for p in held_out if not p["ambiguous"]]
-    results["held_out"], results["held_out_clear"] = score(held_out, same), score(held_clear, same)
+    scored(results, "", "all labelled pairs", labelled, "5-gram Jaccard", same)
     print(f"\nHeld out: {len(held_out)} pairs drawn from the decision zone (3-gram containment ≥ 0.35, 20 per band),"
           " labelled blind after the thresholds were set; stratified, so not the corpus's mix")
-    print(HEADER)
-    print(line("all held-out pairs", results["held_out"]))
-    print(line("without the 'ambiguous' ones", results["held_out_clear"]))
-    held_bands = defaultdict(list)
-    for p in held_out:
-        held_bands[p["band"]].append(p)
-    for band in sorted(held_bands):
-        results[f"held-out band {band}"] = score(held_bands[band], same)
-        print(line(f"  3-gram containment {band}", results[f"held-out band {band}"]))
+    scored(results, "held-out ", "all held-out pairs", held_out, "3-gram containment", same)
+    clear = [p for p in labelled if not p["ambiguous"]]
 
     keys = fp.band_keys(signatures)
     row_of = {i: k for k, i in enumerate(ids)}
