@@ -159,10 +159,22 @@ class OpenSearchSnapshot(Snapshot):
 
     def _scan(self, query: dict, sort: list, source: list[str] | bool, index: str | None = None,
               **params) -> Iterator[dict]:
-        """Every hit of a query in `sort` order (of the build, or of `index`), read with a point in time."""
+        """Every hit of a query in `sort` order (of the build, or of `index`),
+        read with a point in time; asked again when a leaving node failed it
+        before its first hit."""
         body = {"query": query, "sort": sort, "_source": source, "track_scores": True}
-        with reachable(self.url):
-            yield from clusters.scan(self.client, index or self.build, body, PAGE, KEEP_ALIVE, params)
+        for attempt in range(NODE_RETRIES + 1):
+            started = False
+            try:
+                with reachable(self.url):
+                    for hit in clusters.scan(self.client, index or self.build, body, PAGE, KEEP_ALIVE, params):
+                        started = True
+                        yield hit
+                return
+            except TransportError as exc:
+                if started or attempt == NODE_RETRIES or not _node_left(exc):
+                    raise
+            time.sleep(0.2 * (attempt + 1))
 
     # --- the indexed words ---------------------------------------------------
 
