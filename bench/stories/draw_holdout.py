@@ -28,7 +28,6 @@ import csv
 import random
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
