@@ -35,7 +35,8 @@ from searchapp.text.quotes import Quote, QuoteExtractor  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "quotes"
 CHECKED = DATA / "checked.tsv"  # the first draw, checked; the rules were fixed after it (see README)
-HOLDOUT = DATA / "holdout.tsv"  # a second draw, checked after the last rule change
+HOLDOUT = DATA / "holdout.tsv"  # a second draw, checked after the rule changes checked.tsv led to
+HOLDOUT2 = DATA / "holdout2.tsv"  # a third, larger draw, checked after the speaker names (the `name` column)
 GOLD = DATA / "gold.jsonl"
 SEED = 20190920
 STRATA = ("direct", "multi-sentence", "indirect", "pronoun", "unattributed")
@@ -45,7 +46,8 @@ PER_STRATUM = 24
 # wrong-speaker; wrong-span; not-a-quote. Precision counts the first three as correct (no false
 # claim); strict precision counts only ok.
 CORRECT = {"ok", "ok-strip", "none-recoverable"}
-COLUMNS = ("id", "outlet", "stratum", "start", "end", "kind", "speaker", "actor", "cue", "text", "verdict", "note")
+COLUMNS = ("id", "outlet", "stratum", "start", "end", "kind", "speaker", "name", "actor", "cue", "text", "verdict",
+           "note")
 _SENTENCE_INSIDE = re.compile(r"[.!?]\s+\S")
 
 
@@ -119,7 +121,8 @@ def precision(records, quotes, path: Path = CHECKED) -> dict:
     for row in rows:
         current = {(q.start, q.end): q for q in quotes.get(row["id"], [])}
         q = current.get((int(row["start"]), int(row["end"])))
-        if q is None or (q.speaker or "") != row["speaker"] or (q.actor or "") != row["actor"]:
+        if q is None or (q.speaker or "") != row["speaker"] or (q.actor or "") != row["actor"] or (
+                row.get("name") is not None and (q.name or "") != row["name"]):
             stale += 1  # the extractor no longer says this: the verdict does not apply
             continue
         verdicts[row["verdict"]] += 1
@@ -175,7 +178,7 @@ def recall(records, quotes) -> dict:
 def draw(records, quotes, out: Path, seed: int = SEED, per_stratum: int = PER_STRATUM) -> None:
     """Seeded draw for the hand check: per_stratum quotes per stratum, taking
     the outlets in turn, at most one quote per article, none from an article
-    of checked.tsv when drawing another sample."""
+    of an earlier sample when drawing another."""
     rng = random.Random(seed)
     limit = per_stratum
     pools: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
@@ -185,8 +188,10 @@ def draw(records, quotes, out: Path, seed: int = SEED, per_stratum: int = PER_ST
             s = stratum(body, q)
             pools[s][records[rid].get("outlet") or ""].append((rid, q))
     used: set[str] = set()
-    if seed != SEED and CHECKED.exists():
-        used |= {row["id"] for row in csv.DictReader(CHECKED.open(encoding="utf-8"), delimiter="\t")}
+    earlier = {SEED: (), SEED + 1: (CHECKED,), SEED + 2: (CHECKED, HOLDOUT)}.get(seed, (CHECKED, HOLDOUT, HOLDOUT2))
+    for path in earlier:  # the samples drawn before this one (holdout.tsv: seed + 1, holdout2.tsv: seed + 2)
+        if path.exists():
+            used |= {row["id"] for row in csv.DictReader(path.open(encoding="utf-8"), delimiter="\t")}
     rows = []
     for s in STRATA:
         outlets = sorted(pools[s])
@@ -203,7 +208,7 @@ def draw(records, quotes, out: Path, seed: int = SEED, per_stratum: int = PER_ST
                 used.add(rid)
                 taken += 1
                 rows.append({"id": rid, "outlet": o, "stratum": s, "start": q.start, "end": q.end, "kind": q.kind,
-                             "speaker": q.speaker or "", "actor": q.actor or "", "cue": q.cue or "",
+                             "speaker": q.speaker or "", "name": q.name or "", "actor": q.actor or "", "cue": q.cue or "",
                              "text": " ".join(q.text.split()), "verdict": "", "note": ""})
     with out.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, COLUMNS, delimiter="\t", lineterminator="\n")
@@ -241,6 +246,16 @@ def show(records, ex: QuoteExtractor, rid: str) -> None:
         print(f"  -> {q.start}:{q.end} {q.kind} {q.speaker!r} ({q.actor}) cue={q.cue!r} :: {q.text!r}")
 
 
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float | None, float | None]:
+    """The 95% Wilson score interval of a proportion k/n."""
+    if not n:
+        return None, None
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
 def pct(x) -> str:
     return "–" if x is None else f"{x:.3f}"
 
@@ -251,7 +266,8 @@ def main() -> None:
     parser.add_argument("ids", nargs="*")
     parser.add_argument("--corpus", type=Path, default=common.DEFAULT_CORPUS)
     parser.add_argument("--out", type=Path, default=Path("/tmp/quotes_draw.tsv"))
-    parser.add_argument("--seed", type=int, default=SEED, help="draw: the seed (holdout.tsv: 20190921)")
+    parser.add_argument("--seed", type=int, default=SEED,
+                        help="draw: the seed (holdout.tsv: 20190921, holdout2.tsv: 20190922)")
     parser.add_argument("--per-stratum", type=int, default=PER_STRATUM, help="draw: quotes per stratum")
     parser.add_argument("--json", help="also write the figures as JSON here")
     args = parser.parse_args()
@@ -286,13 +302,15 @@ def main() -> None:
           f"{sum(1 for q in all_q if q.actor) / len(all_q):.1%}")
     p = precision(records, quotes)
     h = precision(records, quotes, HOLDOUT) if HOLDOUT.exists() else None
-    for path, res in ((CHECKED, p), (HOLDOUT, h)):
+    h2 = precision(records, quotes, HOLDOUT2) if HOLDOUT2.exists() else None
+    for path, res in ((CHECKED, p), (HOLDOUT, h), (HOLDOUT2, h2)):
         if res is None:
             continue
         print(f"\n## Precision of (span, speaker) on {path.relative_to(common.ROOT)}")
         print(f"rows {res['rows']}, still produced as checked {res['checked']}, stale {res['stale']}")
-        print(f"precision {pct(res['precision'])} ({res['correct']}/{res['checked']}); strict (ok only) "
-              f"{pct(res['strict_precision'])}; verdicts {res['verdicts']}")
+        low, high = wilson(res["correct"], res["checked"])
+        print(f"precision {pct(res['precision'])} ({res['correct']}/{res['checked']}; 95% Wilson interval "
+              f"{pct(low)}–{pct(high)}); strict (ok only) {pct(res['strict_precision'])}; verdicts {res['verdicts']}")
         for table in ("by_stratum", "by_outlet"):
             print(f"{table[3:]:<18} {'n':>4} {'ok':>4} {'precision':>9}")
             for key, c in sorted(res[table].items()):
@@ -309,7 +327,7 @@ def main() -> None:
         print(f"  {g['id']} {g['kind']:<8} {g['speaker']!r:<28} got {pred!r:<28} {g['text'][:70]!r}")
     if args.json:
         Path(args.json).write_text(json.dumps({"env": env, "seconds": seconds, "articles": n_articles,
-                                               "quotes": len(all_q), "kinds": kinds, "precision": p, "holdout": h,
+                                               "quotes": len(all_q), "kinds": kinds, "precision": p, "holdout": h, "holdout2": h2,
                                                "recall": {k: v for k, v in r.items() if k != "misses"}},
                                               ensure_ascii=False, indent=1, default=str))
 

@@ -85,8 +85,8 @@ def extracted(qlive) -> dict[str, list[dict]]:
 
 
 def who(quote: dict) -> str | None:
-    """Whom a quote counts under, written out: the resolved actor, else the speaker as written."""
-    return quote["actor"] or quote["speaker"] or None
+    """Whom a quote counts under, written out: the resolved actor, else the speaker as listed."""
+    return quote["actor"] or quote["name"] or None
 
 
 def listed_ids(engine, q: str = "", **filters) -> list[str]:
@@ -144,31 +144,43 @@ def test_stored_quotes_equal_the_extractor(qlive, extracted):
         assert all(article["body"][q["start"]:q["end"]] == q["text"] for q in stored)
 
 
-@pytest.mark.parametrize("article_id, text, kind, speaker, actor, cue", [
-    ("000_565565d7109e7dca", 'Taliban bisa "melawan ISIS secara mandiri."', "indirect", "Suhai Shaheen", "Suhail Shaheen",
+@pytest.mark.parametrize("article_id, text, kind, speaker, name, actor, cue", [
+    ("000_565565d7109e7dca", 'Taliban bisa "melawan ISIS secara mandiri."', "indirect", "Suhai Shaheen",
+     "Suhai Shaheen", "Suhail Shaheen", "mengatakan"),
+    ("002_7e5cca7df8c90f80", "Kita bisa menangani ISIS secara mandiri,", "direct", "Shaheen", "Shaheen",
+     "Suhail Shaheen", "kata"),
+    ("004_bb470fe27ea90ed2", "Kabulov mendesak Taliban", "indirect", "Kementerian itu", "Kementerian itu", None,
      "mengatakan"),
-    ("002_7e5cca7df8c90f80", "Kita bisa menangani ISIS secara mandiri,", "direct", "Shaheen", "Suhail Shaheen", "kata"),
-    ("004_bb470fe27ea90ed2", "Kabulov mendesak Taliban", "indirect", "Kementerian itu", None, "mengatakan"),
     ("597434bfbced1cea", "Pimpinan KPK merasa perlu bertemu dengan Presiden", "indirect", "Agus Rahardjo",
-     "Agus Rahardjo", "menuturkan"),
-    ("9497661e4c97e130", "Iya ke bu Menteri Keuangan ya", "direct", "Presiden Joko Widodo", "Joko Widodo", "ujarnya"),
-    ("ab449758a18ae9a2", "Thailand masih transisi di bawah pelatih baru", "direct", "McMenemy", "Simon McMenemy",
-     "ucap"),
-    ("c1699cfa46d919fe", "Ketika rakyat Papua berada dalam situasi disintegrasi bangsa", "direct", "Jokowi",
+     "Agus Rahardjo", "Agus Rahardjo", "menuturkan"),
+    ("9497661e4c97e130", "Iya ke bu Menteri Keuangan ya", "direct", "Presiden Joko Widodo", "Presiden Joko Widodo",
+     "Joko Widodo", "ujarnya"),
+    ("ab449758a18ae9a2", "Thailand masih transisi di bawah pelatih baru", "direct", "McMenemy", "McMenemy",
+     "Simon McMenemy", "ucap"),
+    ("c1699cfa46d919fe", "Ketika rakyat Papua berada dalam situasi disintegrasi bangsa", "direct", "Jokowi", "Jokowi",
      "Joko Widodo", "ujarnya"),
     ("863bf5669e85dc19", "penerimaan uang terhadap Imam terjadi dua kali", "indirect", "Alexander Marwata",
-     "Alexander Marwata", "Menurut"),
+     "Alexander Marwata", "Alexander Marwata", "Menurut"),
+    # a short name listed by the full one its article gives, in both outlets running the story
+    ("3aeecc49fe840548", "Ke depan para trainers ini", "direct", "Haiyani", "Haiyani Rumondang", None, "kata"),
+    ("c03e12d74ad55741", "Kedepan para trainers ini", "direct", "Haiyani", "Haiyani Rumondang", None, "kata"),
+    ("0d9b4a62d0722535", "demonstrasi yang digelar mahasiswa", "indirect", "Dimas", "Dheatantra Dimas", None,
+     "menegaskan"),
 ])
-def test_quotes_of_real_sentences_are_stored_with_their_speakers(qlive, article_id, text, kind, speaker, actor, cue):
+def test_quotes_of_real_sentences_are_stored_with_their_speakers(qlive, article_id, text, kind, speaker, name, actor,
+                                                                  cue):
     snap = qlive.snapshot()
     stored = snap.quotes([snap.find(article_id)])[0]
     found = [q for q in stored if q["text"].startswith(text)]
     assert len(found) == 1
     q = found[0]
-    assert (q["kind"], q["speaker"], q["actor"], q["cue"]) == (kind, speaker, actor, cue)
-    assert set(q) == {"text", "start", "end", "kind", "speaker", "actor", "cue"}
-    listed = quotes(qlive, speaker=actor or speaker, collapse="off", per_page=100)["quotes"]
+    assert (q["kind"], q["speaker"], q["name"], q["actor"], q["cue"]) == (kind, speaker, name, actor, cue)
+    assert set(q) == {"text", "start", "end", "kind", "speaker", "name", "actor", "cue"}
+    listed = quotes(qlive, speaker=actor or name, collapse="off", per_page=100)["quotes"]
     assert (article_id, q["start"]) in {(x["article"]["id"], x["start"]) for x in listed}
+    assert all(x["name"] for x in listed)
+    if name != speaker:  # the short name as written is no speaker value of its own
+        assert quotes(qlive, speaker=speaker, collapse="off")["total"] == 0
 
 
 # --- the engine: speaker filter and counts ------------------------------------------------
@@ -232,7 +244,7 @@ def test_browsing_lists_every_quote_of_the_listed_articles(qlive, extracted, fil
     assert dated == sorted(dated, reverse=True) and dates == dated + [""] * (len(dates) - len(dated))
     for q in got:
         assert q["highlights"] == [] and q["anchor"] == f"kutipan-{q['start']}"
-        assert {k: q[k] for k in ("text", "start", "end", "kind", "speaker", "actor", "cue")} in \
+        assert {k: q[k] for k in ("text", "start", "end", "kind", "speaker", "name", "actor", "cue")} in \
             extracted[q["article"]["id"]]
 
 
@@ -482,5 +494,29 @@ def test_a_build_made_before_quotes_still_opens_and_searches(tmp_path, monkeypat
         found = quotes(live, speaker="Agus Rahardjo")
         assert found["articles"] == 1 and found["total"] == sum(who(q) == "Agus Rahardjo" for q in stored) > 0
         assert quotes(live, q="taliban")["total"] == 0  # the older articles still have none
+    finally:
+        live.close()
+
+
+def test_a_build_made_before_names_lists_speakers_as_written(tmp_path, monkeypatch, engine_name, clickid_records):
+    prepare = document.Preparer.prepare
+
+    def old_prepare(self, article):
+        doc = prepare(self, article)
+        for q in doc[document.QUOTES]:
+            del q["name"]
+        doc[document.SPEAKER] = document.speakers(doc[document.QUOTES])
+        return doc
+
+    monkeypatch.setattr(document.Preparer, "prepare", old_prepare)
+    record = next(r for r in clickid_records if r["id"] == "3aeecc49fe840548")  # "Haiyani" = Haiyani Rumondang
+    rebuild([write([record], tmp_path / "one.jsonl")], tmp_path / "old", procs=1)
+    monkeypatch.undo()
+    live = engine_at(tmp_path / "old")
+    try:
+        found = quotes(live, per_page=100)
+        assert found["total"] > 0 and all(q["name"] == q["speaker"] for q in found["quotes"])
+        assert {r["value"] for r in found["speakers"]["results"]} >= {"Haiyani"}
+        assert quotes(live, speaker="Haiyani")["total"] == sum(q["speaker"] == "Haiyani" for q in found["quotes"]) > 0
     finally:
         live.close()

@@ -187,3 +187,85 @@ def test_large_body(extractor):
     assert quotes
     for q in quotes[:: max(1, len(quotes) // 500)]:
         assert body[q.start:q.end] == q.text
+
+
+# (case, body, expected (speaker, name) of each attributed quote in order): how a speaker is listed
+NAMES = [
+    # a longer speaker of the same body (corpus d8cb2388c605a495, two sentences of it)
+    ("longer speaker",
+     '"Nutrisi yang sering kurang dalam makanan kita," kata Sonya Angelone, RD, juru bicara Akademi Nutrisi dan '
+     "Diet, seperti dilansir dari laman Women‚Äôs Health.,Biji bunga matahari memiliki senyawa nabati yang disebut "
+     "fitosterol yang membantu menurunkan kolesterol, kata Angelone.",
+     [("Sonya Angelone", "Sonya Angelone"), ("Angelone", "Sonya Angelone")]),
+    # the name around the short one: the words after it (corpus 4d3b93837ace12e1, whole body)
+    ("name after",
+     "- Api kebakaran , hingga Rabu (18/9/2019) malam belum berhasil dipadamkan.,Wafik Septiawan, warga lereng , "
+     'yang tergabung dalam relawan pemadam mengonfirmasi hal ini.,"Sementara (api) belum padam (di jalur Selo)," '
+     "kata Wafik dihubungi TribunTravel melalui\xa0Direct Message\xa0(DM) Instagram, Rabu malam.,Menindaklanjuti "
+     "hal ini, petugas Balai Taman Nasional , (BTNGMb) memakai drone untuk memantau titik api.",
+     [("Wafik", "Wafik Septiawan")]),
+    # the words before it (corpus 3d14b66b77cec6cc, first and last sentences)
+    ("name before",
+     "Khabib Nurmagomedov berhasil meraih kemenangan atas Dustin Poirier dalam gelaran , 242 di Du Arena, Uni "
+     "Emirates Arab,\xa0Sabtu\xa0(7/9/2019).,Selepas melakoni laga penting itu, Nurmagomedov mengaku\xa0bersedia "
+     'jika diminta\xa0untuk kembali bertarung di Abu Dhabi.,"Tentu saja, saya ingin bertarung di sini," kata '
+     "Nurmagomedov, dilansir dari ,.",
+     [("Nurmagomedov", "Khabib Nurmagomedov"), ("Nurmagomedov", "Khabib Nurmagomedov")]),
+    # two persons called Bambang in one body: each short "Bambang" stays as written, the pronoun too
+    # (corpus f8de1e1ef7a2a8af; the Bambang of the last quote is Dwiyanto, but the rules cannot tell)
+    ("two longer names",
+     "kata Menteri Perencanaan Nasional (PPN)/ Kepala Badan Perencanaan Pembangunan Nasional (Bappenas) Bambang "
+     "Brodjonegoro saat peresmian PLTBM, Selasa (17/9/2019) di Mentawai.,Bambang mengatakan, pemanfaatan bambu "
+     "untuk energi listrik merupakan teknologi yang tepat untuk daerah terpencil dan jauh dari pusat kota.,Untuk "
+     "membangun tiga PLTBM itu, menurut Bambang, dibutuhkan Rp 150 miliar yang merupakan hibah dari Amerika "
+     'Serikat.,"Investasinya Rp 150 miliar dari hibah Amerika Serikat ke pemerintah Indonesia. Kemudian, kita '
+     'hibahkan lagi ke Pemerintah Kabupaten Mentawai," katanya.,Sementara itu, General Manager PLN Unit Induk '
+     "Wilayah (UIW) Sumatera Barat Bambang Dwiyanto menyebutkan, tiga PLTBM itu berkapasitas 700 kilowatt dan "
+     'menampung 1.233 pelanggan yang tersebar di tiga desa itu.,"Tiga PLTBM itu sudah bisa menerangi tiga desa di '
+     'Mentawai. Ini tentunya sangat bagus," kata Bambang.',
+     [("Bambang", "Bambang"), ("Bambang", "Bambang"), ("Bambang", "Bambang"),
+      ("Bambang Dwiyanto", "Bambang Dwiyanto"), ("Bambang", "Bambang")]),
+    # no longer name in the body (the crawler stripped it: corpus 892358383f4d9ae8)
+    ("no longer name",
+     "Agus menuturkan, Pimpinan KPK merasa perlu bertemu dengan Presiden untuk membahas revisi UU KPK. Sebab, "
+     'hingga kini Pimpinan KPK belum mendapat draf RUU KPK secara resmi.,"Di dalam banyak kesempatan saya sudah '
+     "menyampaikan, masa draf yang resmi baik draf RUU-nya, maupun DIM-nya, kita tuh belum tahu, kita kan tahunya "
+     'dari media. Kalau dimungkinkan ada diskusi," kata Agus.',
+     [("Agus", "Agus"), ("Agus", "Agus")]),
+    # a short all-capital stage name stays as written: it may be an acronym (corpus 07c2cb1a239b76d9)
+    ("all capitals kept",
+     '"Senang banget bisa ikut acara ini, terimakasih Smartfren. Aku juga deg-degan nanti akan satu panggung '
+     'dengan Dewa 19, Rossa, dan musisi legend lainnya," ujar NIKI saat wawancara eksklusif dengan Group SCTV.',
+     [("NIKI", "NIKI")]),
+    # a role begins with a capital, its title words too (corpus 56d691b99b1b9da4)
+    ("role cased",
+     "Dalam foto raport tersebut, sang guru menilai bahwa Deepika adalah anak yang sangat cerewet di kelas. Selain "
+     'itu, Deepika juga seharusnya lebih menurut kepada gurunya.,"Deepika harus belajar mengikuti instruksi yang '
+     'diberikan," tulis sang guru.',
+     [("sang guru", "Sang Guru"), ("sang guru", "Sang Guru")]),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "expected"), NAMES, ids=[c[0] for c in NAMES])
+def test_names(extractor, case, body, expected):
+    got = [(q.speaker, q.name) for q in extractor.extract(body) if q.speaker is not None]
+    assert got == expected
+
+
+def test_name_resolves_to_the_actor(extractor):
+    # "Saut" alone is no alias; the body's "Saut Situmorang" is (corpus a43f79a3c20ed52d, a paragraph of it)
+    body = ("Selain menyinggung Abraham Samad Nawawi juga menyindir Wakil Ketua KPK saat ini, Saut Situmorang. "
+            '"Apa yang pernah Saut lakukan, juga beda dengan saya. Saya tidak pernah melobi Bapak," ujar Nawawi.,'
+            "Saut mengakui ada lobi-lobi itu. Namun, Saut mengatakan proses lobi itu ia lakukan di restoran sembari "
+            "makan siang. Di sana, kata Saut, ia hanya menjelaskan program kerjanya bila terpilih menjadi pimpinan "
+            'KPK. "Ini program saya, pilihlah saya, agar mereka mau memilih kita, iya enggak?" kata Saut kepada '
+            "wartawan, Senin, 9 September 2019.")
+    quotes = [q for q in extractor.extract(body) if q.speaker == "Saut"]
+    assert len(quotes) >= 3
+    assert all((q.name, q.actor) == ("Saut Situmorang", "Saut Situmorang") for q in quotes)
+
+
+def test_unattributed_has_no_name(extractor):
+    # the pronoun-ambiguous case above: no speaker, so no name
+    quotes = extractor.extract(next(c[1] for c in CASES if c[0] == "pronoun ambiguous"))
+    assert [(q.speaker, q.name) for q in quotes if q.kind == "direct"] == [(None, None)]

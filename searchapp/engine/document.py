@@ -31,8 +31,10 @@ SPEAKER = "speaker"  # who the article quotes: an exact multi-valued field, filt
 
 def speaker_of(quote: dict) -> str | None:
     """Whom a stored quote is counted and filtered under: the resolved
-    actor's canonical name, else the speaker as written (None: unattributed)."""
-    return quote.get("actor") or quote.get("speaker") or None
+    actor's canonical name, else the speaker as listed (the full name the
+    article gives a short one; an older build's quotes have only the speaker
+    as written); None: unattributed."""
+    return quote.get("actor") or quote.get("name") or quote.get("speaker") or None
 
 
 def speakers(quotes: list[dict]) -> list[str]:

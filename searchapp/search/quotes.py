@@ -115,6 +115,7 @@ def _quote(quote: dict, spans: list[list[int]], article: dict) -> dict:
         "highlights": spans,
         "kind": quote["kind"],
         "speaker": quote["speaker"],
+        "name": quote.get("name") or quote["speaker"],
         "actor": quote["actor"],
         "cue": quote["cue"],
         "start": quote["start"],

@@ -105,6 +105,15 @@ def _sastrawi():
     return stemmer
 
 
+@lru_cache(maxsize=16_384)
+def common_word(word: str) -> bool:
+    """Whether a lower-case word is common Indonesian: one of Sastrawi's root
+    words or derived from one ("perhubungan" from "hubung"). Some given names
+    are root words too, so a name-finder uses it only where a miss is cheap."""
+    stemmer = _sastrawi()
+    return stemmer.dictionary.contains(word) or stemmer.dictionary.contains(stemmer.stem(word))
+
+
 STEMMING_RULES = 2  # raised when `Stemmer.stem` changes what it makes of a word
 
 

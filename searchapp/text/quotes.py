@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from searchapp.facets.actors import Gazetteer
-from searchapp.text.analysis import read_lines, stop_words
+from searchapp.text.analysis import common_word, read_lines, stop_words
 
 ROLES = ("post", "nya", "verb", "verb+", "passive", "menurut")
 KINDS = ("title", "place", "stop", "link", "not")
@@ -63,6 +63,9 @@ _ADJUNCTS = frozenset(
     "tahun senin selasa rabu kamis jumat sabtu sebelumnya".split()
 )
 _THAT = frozenset({"bahwa", "jika", "kalau"})
+MONTH_WORDS = frozenset(
+    "januari februari maret april mei juni juli agustus september oktober november desember".split()
+)
 _SENTENCE_PREFIXES = frozenset(
     "lebih lanjut selanjutnya namun tetapi sementara itu terpisah di sisi lain selain sebelumnya kemudian "
     "adapun dan lalu".split()
@@ -86,6 +89,8 @@ class Quote:
     speaker: str | None  # as written, titles stripped ("Sri Mulyani"); None when unattributed
     actor: str | None  # the gazetteer actor's canonical name, when the speaker resolves to one
     cue: str | None  # the cue word as written ("kata", "ujarnya", "menurut")
+    name: str | None = None  # who, as listed: the full name the body gives a short one ("Agus" -> "Agus
+    # Wibowo"), in one casing ("NIKI" -> "Niki", "juru bicara" -> "Juru bicara"); None when unattributed
 
 
 @dataclass
@@ -280,6 +285,7 @@ class QuoteExtractor:
                 self._sentence(norm, len(sentences) - 1, ss, se, here, found)
         self._continue(norm, found, sentences)
         self._resolve(norm, found, sentences)
+        names = self._full_names(norm, found)
         quotes = []
         for f in sorted(found, key=lambda f: f.start):
             start = text.pos[f.start]
@@ -287,7 +293,14 @@ class QuoteExtractor:
             sp = f.speaker
             speaker = sp.written if sp is not None and not sp.plural else None
             actor = sp.actor if speaker is not None else None
-            quotes.append(Quote(body[start:end], start, end, f.kind, speaker, actor, f.cue))
+            name = None
+            if speaker is not None:
+                full = names.get(speaker)
+                if full is not None:
+                    name, actor = full.written, actor or full.actor
+                else:
+                    name = self._cased(speaker, sp.named, norm)
+            quotes.append(Quote(body[start:end], start, end, f.kind, speaker, actor, f.cue, name))
         return quotes
 
     # --- paragraphs, quotation marks, sentences ------------------------------
@@ -837,6 +850,99 @@ class QuoteExtractor:
         persons = [a for a in self.gaz.count(name) if self._types.get(a) == "person"]
         return persons[0] if len(persons) == 1 else None
 
+    # --- how a speaker is listed ---------------------------------------------
+
+    def _full_names(self, norm: str, found: list[_Found]) -> dict[str, _Speaker]:
+        """Each one-word name a quote's speaker is written by ("Agus") mapped
+        to the one longer name of the body holding it ("Agus Wibowo"): a
+        longer speaker, or a run of capitalised words around the short name,
+        read like a speaker phrase (titles, places and organisations cut).
+        Two such names ("Agus Wibowo", "Agus Rahardjo") leave it as written:
+        a facet must not merge different persons."""
+        short = {f.speaker.written for f in found if f.speaker is not None and f.speaker.named
+                 and f.speaker.written and f.speaker.actor is None and " " not in f.speaker.written}
+        if not short:
+            return {}
+        names: dict[str, _Speaker] = {}
+        for f in found:
+            if f.speaker is not None and f.speaker.named and " " in (f.speaker.written or ""):
+                names.setdefault(f.speaker.written.lower(), f.speaker)
+        runs: dict[str, _Speaker] = {}
+        for written in short:
+            at = norm.find(written)
+            while at >= 0:  # _name_around checks it is the whole word
+                sp = self._name_around(norm, at, at + len(written))
+                if sp is not None:
+                    runs.setdefault(sp.written.lower(), sp)
+                at = norm.find(written, at + len(written))
+        out = {}
+        for written in short:
+            word = written.lower()
+            longer = [(set(key.split()), sp, key in runs) for key, sp in (names | runs).items() if word in key.split()]
+            widest = [c for c in longer if not any(c[0] < other for other, _, _ in longer)]
+            if len({sp.actor or " ".join(sorted(w)) for w, sp, _ in widest}) == 1:
+                # one person; a speaker phrase may carry a word the run around the name has not
+                # ("Satu Eko Murbiyanto", "Eko Murbiyanto"): the run's reading is the safer one
+                sp = max(longer, key=lambda c: (c[2], len(c[0])))[1]
+                full = self._cased(sp.written or "", True, norm)
+                out[written] = _Speaker(full, sp.actor or self._actor(full), True)
+        return out
+
+    def _name_around(self, norm: str, start: int, end: int) -> _Speaker | None:
+        """The name of two to four words that the word norm[start:end] begins
+        ("Agus" in "Agus Wibowo"), else ends ("Cording" in "Jessica
+        Cording"). A word before it is taken only when it is no common word
+        or derived from one ("Sosok Eko", "Perhubungan Polana"): a role or a
+        topic often stands capitalised before a name."""
+        words = _words(norm, max(0, start - 60), min(len(norm), end + 60))
+        at = next((i for i, (s, e, _) in enumerate(words) if (s, e) == (start, end)), None)
+        if at is None or not self._name_word(words[at][2]):
+            return None
+        first = last = at
+        while (last + 1 < len(words) and last - first < 3 and self._name_word(words[last + 1][2])
+               and norm[words[last][1]:words[last + 1][0]] == " "):
+            last += 1
+        if last == at:
+            while (first > 0 and at - first < 2 and self._name_word(words[first - 1][2])
+                   and not common_word(words[first - 1][2].lower())
+                   and norm[words[first - 1][1]:words[first][0]] == " "):
+                first -= 1
+        if first == last:
+            return None
+        sp = self._speaker(norm, words[first:last + 1])
+        if sp is None or not sp.named or " " not in (sp.written or ""):
+            return None
+        return sp
+
+    def _name_word(self, w: str) -> bool:
+        lw = _bare(w)
+        return (w[:1].isupper() and w.isalpha() and not w.isupper() and lw not in self.t.title_words
+                and (lw,) not in self.t.places and lw not in self.t.cues and lw not in self.t.links
+                and lw not in stop_words() and lw not in _ADJUNCTS and lw not in MONTH_WORDS
+                and not lw.endswith("nya"))
+
+    def _cased(self, written: str, named: bool, norm: str) -> str:
+        """One casing for a speaker, whatever the sentence did to it: the
+        first letter capital; in a role, its title words too ("juru bicara"
+        -> "Juru Bicara"), the other words as written ("Cinta Karena Cinta"
+        is a sinetron); in a name, "DInar" -> "Dinar" and "NIKI" -> "Niki"
+        when the body also writes "Niki" or the word is long (a short
+        all-capital word may be an acronym: "AJI")."""
+        out = []
+        for w in written.split(" "):
+            if named and w.isalpha() and len(w) > 1:
+                if w.isupper():
+                    title = w.capitalize()
+                    if len(w) >= 5 or re.search(rf"\b{re.escape(title)}\b", norm):
+                        w = title
+                elif len(w) >= 4 and w[:2].isupper() and w[2:].islower():
+                    w = w.capitalize()
+            elif not named and _bare(w) in self.t.title_words:
+                w = w[:1].upper() + w[1:]
+            out.append(w)
+        out[0] = out[0][:1].upper() + out[0][1:]
+        return " ".join(out)
+
     # --- pronouns ------------------------------------------------------------
 
     def _resolve(self, norm: str, found: list[_Found], sentences) -> None:
@@ -882,7 +988,11 @@ class QuoteExtractor:
             for speaker in self._titled(norm, s, e):
                 self._add_person(persons, speaker)
             for _, _, word in _words(norm, s, e):
-                for speaker in known.get(word.lower(), ()) if word[0].isupper() else ():
+                speakers = known.get(word.lower(), []) if word[0].isupper() else []
+                # a speaker written by this very word ("Bambang") is the one meant; the longer names
+                # holding it ("Bambang Dwiyanto") may be other persons: _full_names decides later
+                exact = [sp for sp in speakers if (sp.written or "").lower() == word.lower()]
+                for speaker in exact[:1] or speakers:
                     self._add_person(persons, speaker)
             for m in _NAME_COMMA_RE.finditer(segment):  # "Lenis Kogoya, Staf Khusus Presiden …"
                 name = m.group(1).split()
