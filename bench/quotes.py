@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
+import difflib
 import json
 import random
 import re
@@ -31,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 from searchapp.facets.actors import Gazetteer  # noqa: E402
+from searchapp.ingest.repair import repair  # noqa: E402
 from searchapp.text.quotes import Quote, QuoteExtractor  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "quotes"
@@ -104,12 +107,44 @@ def load_corpus(path: Path) -> dict[str, dict]:
     return {r["id"]: r for r in common.load_records(path)}
 
 
-def extract_all(ex: QuoteExtractor, records: dict[str, dict]) -> tuple[dict[str, list[Quote]], float]:
-    out = {}
-    t0 = time.perf_counter()
+def extract_all(ex: QuoteExtractor, records: dict[str, dict], repaired: bool = False,
+                scored: frozenset[str] = frozenset()) -> tuple[dict[str, list[Quote]], float]:
+    """Every article's quotes and the seconds extraction took. `repaired`:
+    from the body as a build stores it (searchapp.ingest.repair: mojibake,
+    teasers, paragraphs), the offsets of the `scored` articles' quotes
+    mapped back onto the raw body the hand-made data point into (repair not
+    timed)."""
+    out, seconds = {}, 0.0
     for rid, r in records.items():
-        out[rid] = ex.extract(r.get("body") or "")
-    return out, time.perf_counter() - t0
+        raw = r.get("body") or ""
+        body = repair(raw).text if repaired else raw
+        t0 = time.perf_counter()
+        out[rid] = ex.extract(body)
+        seconds += time.perf_counter() - t0
+        if repaired and rid in scored and out[rid]:
+            start, end = offset_maps(body, raw)
+            out[rid] = [dataclasses.replace(q, start=start(q.start), end=end(q.end)) for q in out[rid]]
+    return out, seconds
+
+
+def offset_maps(text: str, raw: str):
+    """Functions taking a start and an end offset in `text` to the same place in `raw` (aligned character by
+    character: what repair changed maps to the edges of its replacement)."""
+    ops = difflib.SequenceMatcher(None, text, raw, autojunk=False).get_opcodes()
+
+    def start(x: int) -> int:
+        for tag, i1, i2, j1, j2 in ops:
+            if i1 <= x < i2:
+                return j1 + (x - i1) if tag == "equal" else j1
+        return len(raw)
+
+    def end(x: int) -> int:
+        for tag, i1, i2, j1, j2 in ops:
+            if i1 < x <= i2:
+                return j1 + (x - i1) if tag == "equal" else j2
+        return 0
+
+    return start, end
 
 
 def precision(records, quotes, path: Path = CHECKED) -> dict:
@@ -270,6 +305,8 @@ def main() -> None:
                         help="draw: the seed (holdout.tsv: 20190921, holdout2.tsv: 20190922)")
     parser.add_argument("--per-stratum", type=int, default=PER_STRATUM, help="draw: quotes per stratum")
     parser.add_argument("--json", help="also write the figures as JSON here")
+    parser.add_argument("--repaired", action="store_true",
+                        help="extract from the bodies as a build stores them (repaired), not the raw corpus text")
     args = parser.parse_args()
     records = load_corpus(args.corpus)
     ex = QuoteExtractor(Gazetteer.load([]))
@@ -283,7 +320,12 @@ def main() -> None:
     env = common.environment()
     print(f"# {env['command']}\n# {env['date']} · commit {env['git_commit']}"
           f"{' (dirty, diff ' + env['git_diff_sha1'] + ')' if env['git_dirty'] else ''}")
-    quotes, seconds = extract_all(ex, records)
+    scored = frozenset(row["id"] for path in (CHECKED, HOLDOUT, HOLDOUT2) if path.exists()
+                       for row in csv.DictReader(path.open(encoding="utf-8"), delimiter="\t"))
+    scored |= {json.loads(line)["id"] for line in GOLD.open(encoding="utf-8") if line.strip()}
+    quotes, seconds = extract_all(ex, records, args.repaired, scored)
+    if args.repaired:
+        print("bodies repaired as a build reads them (offsets of scored articles mapped back to the raw text)")
     if args.action == "draw":
         draw(records, quotes, args.out, args.seed, args.per_stratum)
         return

@@ -259,6 +259,8 @@ def stats_command(index_dir, engine_name, as_json, top):
     click.echo(f"index      {result['index']}")
     click.echo(f"documents  {result['documents']}")
     click.echo(f"size       {result['size_bytes'] / 1e6:.1f} MB")
+    if result["repaired"]:
+        click.echo("repaired   " + ", ".join(f"{kind} {n}" for kind, n in result["repaired"].items()))
     for name, values in result["facets"].items():
         click.echo(f"\n{name} ({len(values)} values)")
         for row in values[:top]:

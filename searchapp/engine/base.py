@@ -66,6 +66,7 @@ class BuildReport:
     seconds: float = 0.0
     build: str = ""
     documents: int = 0
+    repaired: Counter[str] = field(default_factory=Counter)  # articles whose text was repaired, per kind
 
     @property
     def docs_per_second(self) -> float:
@@ -76,6 +77,7 @@ class BuildReport:
             f"indexed {self.indexed} articles in {self.seconds:.1f} s "
             f"({self.docs_per_second:.0f} docs/s), skipped {len(self.skipped)}; "
             f"index holds {self.documents} documents"
+            + (f"; repaired: {', '.join(f'{k} {n}' for k, n in self.repaired.most_common())}" if self.repaired else "")
         )
 
 

@@ -27,6 +27,7 @@ SYNONYMS_DIR = "synonyms"
 NAMES = "names.tsv"
 FORMS = "forms.tsv"
 STEMS = "stems.tsv"
+REPAIRS = "repairs.tsv"
 
 
 class TableError(SearchappError):
@@ -77,12 +78,26 @@ def load_forms(build_dir: Path) -> Counter[tuple[str, str]]:
     return Counter({(s, w): int(n) for s, w, n in rows})
 
 
-def write_names(build_dir: Path, names: Counter[str], forms: Counter[tuple[str, str]]) -> None:
-    """Add a build's (or an add's) counts of names and forms to its tables."""
+def write_names(build_dir: Path, names: Counter[str], forms: Counter[tuple[str, str]],
+                repaired: Counter[str] | None = None) -> None:
+    """Add a build's (or an add's) counts of names and forms, and of the
+    articles whose text it repaired (per kind), to its tables."""
     merged_names = load_names(build_dir) + names
     write_table(build_dir / NAMES, sorted(merged_names.items()))
     merged = load_forms(build_dir) + forms
     write_table(build_dir / FORMS, ((s, w, n) for (s, w), n in sorted(merged.items())))
+    if repaired:
+        write_table(build_dir / REPAIRS, sorted((load_repairs(build_dir) + repaired).items()))
+
+
+def load_repairs(build_dir: Path) -> Counter[str]:
+    """Articles whose text the build repaired, per kind (ingest.repair.KINDS);
+    empty for a build made before repairs were counted."""
+    try:
+        text = (build_dir / REPAIRS).read_text("utf-8")
+    except FileNotFoundError:
+        return Counter()
+    return Counter({k: int(n) for k, _, n in (line.partition("\t") for line in text.splitlines()) if n})
 
 
 def load_stems(index_dir: Path) -> dict[str, str]:
@@ -130,6 +145,10 @@ class BuildTables:
             names=load_names(build_dir),
             stemmer=analysis.Stemmer(gazetteer.protected_words()),
         )
+
+    def repaired(self) -> Counter[str]:
+        """Articles whose text the build repaired when reading them, per kind."""
+        return load_repairs(self.directory)
 
     def forms(self, stem: str, limit: int | None = 8) -> list[str]:
         """The written forms of a stem in the corpus, most used first."""

@@ -14,12 +14,13 @@ import io
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from searchapp.ingest import outlets
+from searchapp.ingest import outlets, repair
 from searchapp.errors import SearchappError
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
@@ -42,6 +43,7 @@ class Article:
     url: str | None = None
     source: str = ""
     extra: dict = field(default_factory=dict)
+    repaired: tuple[str, ...] = ()  # what reading repaired in its text (ingest.repair.KINDS)
 
 
 @dataclass(frozen=True)
@@ -122,25 +124,6 @@ def parse_date(value) -> date | None:
 
 # --- .txt boilerplate ------------------------------------------------------
 
-_BOILERPLATE_RE = re.compile(
-    r"""^(?:
-        (?:baca|simak)\s+(?:juga|pula|selengkapnya)\b.*
-      | artikel\s+terkait\b.*
-      | berita\s+terkait\b.*
-      | (?:editor|penulis|reporter|pewarta|penyunting|kontributor|redaktur|sumber\s+foto)\s*:.*
-      | (?:kredit\s+)?foto\s*:.*
-      | (?:bagikan|share)(?:\s+artikel)?\s*:?
-      | .*\b(?:follow|ikuti)\s+(?:kami|kanal|akun|berita)\b.*
-      | .*\bgoogle\s+news\b.*
-      | .*\bberlangganan\b.*
-      | .*\bklik\s+di\s*sini\b.*
-      | .*\bdapatkan\s+(?:update|informasi|berita)\b.*
-      | (?:©|copyright\b).*
-      | \S+?\d*\s+views?
-      | (?:advertisement|iklan|scroll\s+to\s+continue.*)
-    )$""",
-    re.IGNORECASE | re.VERBOSE,
-)
 _CREDIT_WORDS = {"penulis", "editor", "reporter", "pewarta", "penyunting"}
 _VIEWS_RE = re.compile(r"^([^\W\d_][^\d]*?)\d*\s+views?$", re.IGNORECASE)
 _SENTENCE_END = (".", "!", "?", '"', "”", "’", "'")
@@ -182,7 +165,7 @@ def parse_txt(text: str) -> dict:
     outlet = None
     body: list[str] = []
     for i, line in enumerate(lines):
-        if _BOILERPLATE_RE.match(line):
+        if repair.is_boilerplate(line):
             views = _VIEWS_RE.match(line)
             if views and category is None:
                 category = views.group(1).strip()
@@ -235,9 +218,9 @@ def article_from_record(record: dict, source: str) -> Article | Skipped:
     """An Article from a JSON/CSV record with the standard fields."""
     if not isinstance(record, dict):
         return Skipped(source, "record is not an object")
-    body = _clean(record.get("body")) or ""
-    title = _clean(record.get("title"))
-    if not body and not title:
+    body = repair.repair(_clean(record.get("body")) or "")
+    title = repair.repair_line(_clean(record.get("title")) or "")
+    if not body.text and not title.text:
         return Skipped(source, "no title and no body")
     url = _clean(record.get("url"))
     published_raw = record.get("published")
@@ -248,15 +231,16 @@ def article_from_record(record: dict, source: str) -> Article | Skipped:
     raw_outlet = _clean(record.get("outlet"))
     outlet = outlets.canonical(raw_outlet) if raw_outlet else outlets.from_url(url)
     return Article(
-        id=_clean(record.get("id")) or _stable_id(url, title, body),
-        title=title,
-        body=body,
+        id=_clean(record.get("id")) or _stable_id(url, _clean(record.get("title")), _clean(record.get("body")) or ""),
+        title=title.text or None,
+        body=body.text,
         outlet=outlet,
         published=published,
         category=_clean(record.get("category")),
         url=url,
         source=source,
         extra=extra,
+        repaired=tuple(k for k in repair.KINDS if k in body.kinds or k in title.kinds),
     )
 
 
@@ -384,6 +368,14 @@ def unique_ids(items: Iterable[Article | Skipped]) -> Iterator[Article | Skipped
 def read_unique(files: Iterable[Path]) -> Iterator[Article | Skipped]:
     """Every article of the corpus files, the first of each id (later ones reported): what a build indexes."""
     return unique_ids(item for f in files for item in read_file(f))
+
+
+def count_repairs(items: Iterable[Article | Skipped], counts: Counter[str]) -> Iterator[Article | Skipped]:
+    """The items, counting into `counts` the articles reading repaired, per kind (as a build goes)."""
+    for item in items:
+        if isinstance(item, Article):
+            counts.update(item.repaired)
+        yield item
 
 
 def count_articles(paths: Iterable[str | os.PathLike]) -> int:

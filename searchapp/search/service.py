@@ -19,6 +19,7 @@ from datetime import date
 from searchapp import facets
 from searchapp.engine.base import Doc, Engine, ResultSet, Snapshot, TooSlow
 from searchapp.errors import QueryError
+from searchapp.ingest.repair import paragraph_spans
 from searchapp.search import spelling
 from searchapp.search.highlight import Highlighter, Wanted, make_snippet, wanted
 from searchapp.search.query import Parsed, parse
@@ -249,6 +250,7 @@ def get_article(engine: Engine, article_id: str, q: str = "") -> dict | None:
     return {
         **public(article, words),
         "body": body,
+        "paragraphs": [list(span) for span in paragraph_spans(body)],
         "highlights": words.spans(body),
         "source": article["source"],
         "extra": article["extra"],
@@ -264,13 +266,15 @@ def get_article(engine: Engine, article_id: str, q: str = "") -> dict | None:
 
 
 def stats(engine: Engine) -> dict:
-    """Documents, index size and every facet value with its count."""
+    """Documents, index size, the articles whose text was repaired (per
+    kind) and every facet value with its count."""
     snap = engine.snapshot()
     where, size = snap.location()
     return {
         "index": where,
         "documents": snap.documents,
         "size_bytes": size,
+        "repaired": {kind: n for kind, n in snap.tables.repaired().items() if n},
         "facets": {
             name: [{"value": v, "count": n}
                    for v, n in by_count(snap.facet_totals(name))]

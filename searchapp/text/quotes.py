@@ -265,12 +265,12 @@ class QuoteExtractor:
         found: list[_Found] = []
         pairs = self._pairs(norm, text.flat)
         spanning = [(o, c) for o, c, _ in pairs if "\n" in norm[o:c]]
-        if spanning:  # a join inside a quotation was not a paragraph break: undo it
+        if spanning:  # a quotation over paragraphs is read as one: a join back to its comma, a break a space
             chars = list(norm)
             for o, c in spanning:
                 for i in range(o, c):
                     if chars[i] == "\n":
-                        chars[i] = text.flat[i]
+                        chars[i] = text.flat[i] if text.flat[i] != "\n" else " "
             norm = "".join(chars)
         pstart = 0
         paragraphs = []
@@ -313,8 +313,9 @@ class QuoteExtractor:
         closes by what touches it, and by turns when nothing tells. A quotation
         still open at the end of its paragraph ends there when the next
         paragraph opens with a mark (a quotation over several paragraphs); it
-        runs on over up to two ".," joins when it closes there (the flattening
-        put a paragraph break inside it); otherwise it is dropped."""
+        runs on over up to two paragraph breaks when it closes there (a post
+        or a letter quoted line by line, a break the flattening put inside
+        it); otherwise it is dropped."""
         pairs: list[tuple[int, int, bool]] = []
         opened: int | None = None
         for m in re.finditer(f"[{QUOTE_MARKS}]", norm):
@@ -325,11 +326,11 @@ class QuoteExtractor:
             at_start = not norm[ps:i].strip()
             if opened is not None and opened < ps:
                 end = norm.find("\n", opened)
-                breaks = [k for k in range(end, ps) if norm[k] == "\n"]
+                breaks = re.findall(r"\n+", norm[end:ps])  # a blank line between paragraphs is one break
                 if at_start and norm[opened + 1:end].strip():
                     pairs.append((opened, end, False))
                     opened = None
-                elif at_start or len(breaks) > 2 or any(flat[k] == "\n" for k in breaks):
+                elif at_start or len(breaks) > 2:
                     opened = None
             prev = norm[i - 1] if i > ps else ""
             nxt = norm[i + 1] if i + 1 < pe else ""

@@ -7,7 +7,6 @@ crawled pages and must never become markup or a javascript: link.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup, escape
 
 from searchapp.search.highlight import mark
+from searchapp.ingest.repair import paragraph_spans
 from searchapp.search.quotes import anchor
 
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
@@ -50,11 +50,12 @@ def paragraphs(text: str, marks: Marks, anchors: Sequence[int] = ()) -> list[Mar
     """The body as paragraphs (one per line of text), each with its own marks,
     and an anchor (`kutipan-<offset>`) at each of `anchors` (body offsets of quotes)."""
     out = []
-    for line in re.finditer(r"[^\n]*\S[^\n]*", text or ""):
-        start, end = line.span()
+    text = text or ""
+    for start, end in paragraph_spans(text):
+        line = text[start:end]
         inner = [[s - start, e - start] for s, e in marks or [] if s >= start and e <= end]
         points = [(a - start, a) for a in dict.fromkeys(anchors) if start <= a < end]
-        out.append(_anchored(line.group(), inner, points) if points else marked(line.group(), inner))
+        out.append(_anchored(line, inner, points) if points else marked(line, inner))
     return out
 
 

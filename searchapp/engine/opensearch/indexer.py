@@ -169,7 +169,7 @@ class Counts:
         """As text for the meta index (a part's counts wait there for the finish)."""
         table = {"vocabulary": [[f, t, n, self.cf[f, t]] for (f, t), n in self.df.items() if n],
                  "names": list(self.names.items()), "forms": [[s, w, n] for (s, w), n in self.forms.items()],
-                 "stems": self.stems}
+                 "stems": self.stems, "repaired": dict(self.repaired)}
         return base64.b64encode(gzip.compress(json.dumps(table, ensure_ascii=False).encode("utf-8"))).decode()
 
     @staticmethod
@@ -178,7 +178,7 @@ class Counts:
         df = Counter({(f, t): n for f, t, n, _c in table["vocabulary"]})
         cf = Counter({(f, t): c for f, t, _n, c in table["vocabulary"]})
         forms = Counter({(s, w): n for s, w, n in table["forms"]})
-        return df, cf, Counter(dict(table["names"])), forms, table["stems"]
+        return df, cf, Counter(dict(table["names"])), forms, table["stems"], Counter(table.get("repaired", {}))
 
     def __init__(self):
         self.df: Counter[tuple[str, str]] = Counter()
@@ -186,17 +186,19 @@ class Counts:
         self.names: Counter[str] = Counter()
         self.forms: Counter[tuple[str, str]] = Counter()
         self.stems: dict[str, str] = {}
+        self.repaired: Counter[str] = Counter()  # articles whose text reading repaired, per kind
         self.cards: list[Cards] = []
 
     def story_cards(self) -> Cards:
         return _merged_cards(self.cards)
 
-    def merge(self, df, cf, names, forms, stems) -> None:
+    def merge(self, df, cf, names, forms, stems, repaired=()) -> None:
         self.df.update(df)
         self.cf.update(cf)
         self.names.update(names)
         self.forms.update(forms)
         self.stems.update(stems)
+        self.repaired.update(repaired)
 
 
 def load(url: str, build: str, items: Iterable[Article | Skipped], actor_files: list[str], stems: dict[str, str],
@@ -204,8 +206,12 @@ def load(url: str, build: str, items: Iterable[Article | Skipped], actor_files: 
          renew=lambda: None, placed: Placed | None = None) -> Counts:
     """Analyse and bulk-load articles into a build, on `procs` processes;
     those `placed` in a story go in at their place, the others alone."""
-    return _load_numbered(url, build, enumerate(items, first_order), actor_files, stems, procs, report, progress,
-                          renew, placed)
+    repaired: Counter[str] = Counter()
+    counts = _load_numbered(url, build, enumerate(corpus.count_repairs(items, repaired), first_order), actor_files,
+                            stems, procs, report, progress, renew, placed)
+    counts.repaired.update(repaired)
+    report.repaired.update(repaired)
+    return counts
 
 
 def _load_numbered(url: str, build: str, items: Iterable[tuple[int, Article | Skipped]], actor_files: list[str],
@@ -339,7 +345,7 @@ def _publish(client, url: str, cl: Cluster, lease, build: str, staging: Path, co
     count checked — and move the alias to it. Returns (the build it left,
     the documents the build holds)."""
     bulk(client, url, list(_vocabulary_actions(Cluster.vocabulary(build), counts.df, counts.cf)))
-    tables.write_names(staging, counts.names, counts.forms)
+    tables.write_names(staging, counts.names, counts.forms, counts.repaired)
     cl.save_tables(build, staging)
     _ready(client, url, Cluster.vocabulary(build), replicas)
     _ready(client, url, build, replicas)
@@ -490,7 +496,8 @@ def finish_parts(url: str, name: str, cache: Path, label: str, *, actor_files: I
             counts.merge(*Counts.unpack(d["counts"]))
             counts.cards += [unpack_cards(c) for c in cl.cards(build, k, d.get("cards", 0))]
             lease.renew()
-        report = BuildReport(build=build, indexed=sum(d["indexed"] for d in loaded.values()))
+        report = BuildReport(build=build, indexed=sum(d["indexed"] for d in loaded.values()),
+                             repaired=Counter(counts.repaired))
         state = cl.state()
         staging = Path(tempfile.mkdtemp(prefix=".finish-", dir=_made(cache)))
         try:
@@ -568,7 +575,7 @@ def add(url: str, name: str, cache: Path, paths: Iterable[str | os.PathLike], *,
         staging = Path(tempfile.mkdtemp(prefix=".add-", dir=cache))
         try:
             shutil.copytree(directory, staging, dirs_exist_ok=True)
-            tables.write_names(staging, counts.names, counts.forms)
+            tables.write_names(staging, counts.names, counts.forms, counts.repaired)
             joined.save(staging)
             cl.save_tables(build, staging)
         finally:

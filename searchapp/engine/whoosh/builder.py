@@ -142,18 +142,18 @@ def _update_serial(writer, ix, build_dir: Path, items: Iterable, preparer: Prepa
     except BaseException:
         writer.cancel()
         raise
-    tables.write_names(build_dir, preparer.names, preparer.forms)
+    tables.write_names(build_dir, preparer.names, preparer.forms, report.repaired)
     joined.save(build_dir)
     _save_cards(build_dir, _merged(cards, preparer.story_cards()))
     writer.commit()
 
 
 def _commit_segments(writer, build_dir: Path, segments: list, names: Counter[str],
-                     forms: Counter[tuple[str, str]]) -> None:
+                     forms: Counter[tuple[str, str]], repaired: Counter[str]) -> None:
     """List the new segments in the table of contents; `writer` (opened on the
     fresh build) holds the lock and writes nothing of its own."""
     writer._close_segment()
-    tables.write_names(build_dir, names, forms)
+    tables.write_names(build_dir, names, forms, repaired)
     writer._commit_toc(segments)
     writer._finish()
 
@@ -165,7 +165,7 @@ def _rebuild_serial(ix, build_dir: Path, items: Iterable, preparer: Preparer, re
     try:
         series = SegmentSeries(ix, SEGMENT_BYTES)
         _add(series.add_document, (preparer.prepare_or_skip(i) for i in items), report, progress)
-        _commit_segments(writer, build_dir, series.finish(), preparer.names, preparer.forms)
+        _commit_segments(writer, build_dir, series.finish(), preparer.names, preparer.forms, report.repaired)
         _cluster(build_dir, [preparer.story_cards()], [preparer.texts.packed()])
     except BaseException:
         writer.cancel()
@@ -221,7 +221,7 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
 
     workers.run(_segment_worker, (str(build_dir), actor_files, stems_in), workers.batches(items, BATCH), procs,
                 on_batch, on_done, on_failure=writer.cancel)
-    _commit_segments(writer, build_dir, segments, names, forms)
+    _commit_segments(writer, build_dir, segments, names, forms, report.repaired)
     _cluster(build_dir, cards, texts)
     return stems
 
@@ -260,7 +260,7 @@ def rebuild(
             Gazetteer.load(stored_actors)  # a bad user file fails here, before any work
             Synonyms.load(tables.store_files(build_dir, tables.SYNONYMS_DIR, synonym_files, "synonym file"))
             ix = whoosh_index.create_in(str(build_dir), build_schema())
-            items = corpus.read_unique(files)
+            items = corpus.count_repairs(corpus.read_unique(files), report.repaired)
             procs = procs or workers.default_procs(files)
             actors = [str(p) for p in stored_actors]
             stems = tables.load_stems(index_dir)
@@ -315,7 +315,7 @@ def add(
         preparer = Preparer(actor_files, stems)
         ix = builds.open_build(build_dir)
         writer = ix.writer(limitmb=128)
-        items = corpus.read_unique(files)
+        items = corpus.count_repairs(corpus.read_unique(files), report.repaired)
         _update_serial(writer, ix, build_dir, items, preparer, report, progress)
         tables.save_stems(index_dir, {**stems, **preparer.stemmer.export()})
         report.documents = ix.doc_count()
