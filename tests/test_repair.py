@@ -138,7 +138,7 @@ def test_reading_repairs_and_keeps_the_id(tmp_path):
     (article,) = corpus.read_corpus([path])
     assert article.body == CASES[7][2] and article.title == "“Zebra”"
     assert article.repaired == ("mojibake", "teasers", "boilerplate", "paragraphs", "whitespace")
-    assert article.id == corpus._stable_id(None, "‚ÄúZebra‚Äù", raw)  # the id of the text as given: stable
+    assert article.id == corpus.stable_id(None, "‚ÄúZebra‚Äù", raw)  # the id of the text as given: stable
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Reading articles from .txt, JSON lines and CSV files.
+"""Reading articles from .txt, JSON lines, CSV, HTML and WARC files.
 
 Every file (or line) becomes either an `Article` or a `Skipped` with a reason:
 nothing is dropped silently. Raw .txt news is cleaned the way a reader sees it:
@@ -24,7 +24,7 @@ from searchapp.ingest import outlets, repair
 from searchapp.errors import SearchappError
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
-SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv")
+SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv", ".html", ".htm", ".warc", ".warc.gz")
 FIELDS = ("id", "title", "outlet", "published", "category", "url", "body")
 
 
@@ -202,7 +202,8 @@ def parse_txt(text: str) -> dict:
 # --- readers ---------------------------------------------------------------
 
 
-def _stable_id(*parts: str | None) -> str:
+def stable_id(*parts: str | None) -> str:
+    """An id from what identifies an article when its record has none (a page's URL; a record's url, title, body)."""
     digest = hashlib.sha1("\x1f".join(p or "" for p in parts).encode("utf-8"))
     return digest.hexdigest()[:16]
 
@@ -231,7 +232,7 @@ def article_from_record(record: dict, source: str) -> Article | Skipped:
     raw_outlet = _clean(record.get("outlet"))
     outlet = outlets.canonical(raw_outlet) if raw_outlet else outlets.from_url(url)
     return Article(
-        id=_clean(record.get("id")) or _stable_id(url, _clean(record.get("title")), _clean(record.get("body")) or ""),
+        id=_clean(record.get("id")) or stable_id(url, _clean(record.get("title")), _clean(record.get("body")) or ""),
         title=title.text or None,
         body=body.text,
         outlet=outlet,
@@ -343,8 +344,16 @@ def read_file(path: Path) -> Iterator[Article | Skipped]:
         yield from read_jsonl(path)
     elif name.endswith((".csv", ".csv.gz")):
         yield from read_csv(path)
+    elif name.endswith((".html", ".htm")):
+        from searchapp.ingest.html import read_html  # trafilatura and lxml only load when a corpus has pages
+
+        yield from read_html(path)
+    elif name.endswith((".warc", ".warc.gz")):
+        from searchapp.ingest.warc import read_warc
+
+        yield from read_warc(path)
     else:
-        yield Skipped(str(path), "not a corpus file (.txt, .jsonl, .jsonl.gz or .csv)")
+        yield Skipped(str(path), "not a corpus file (.txt, .jsonl, .jsonl.gz, .csv, .html, .htm, .warc or .warc.gz)")
 
 
 def read_corpus(paths: Iterable[str | os.PathLike]) -> Iterator[Article | Skipped]:
@@ -383,8 +392,13 @@ def count_articles(paths: Iterable[str | os.PathLike]) -> int:
     total = 0
     for path in corpus_files(paths):
         name = path.name.lower()
-        if name.endswith(".txt"):
+        if name.endswith((".txt", ".html", ".htm")):
             total += 1
+            continue
+        if name.endswith((".warc", ".warc.gz")):
+            from searchapp.ingest.warc import count_responses
+
+            total += count_responses(path)
             continue
         opener = gzip.open if name.endswith(".gz") else open
         try:
