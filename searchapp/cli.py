@@ -349,3 +349,40 @@ def serve(corpus_paths, index_dir, engine_name, host, port, threads, workers, se
     signal.signal(signal.SIGINT, stop)
     for pid in children:
         os.waitpid(pid, 0)
+
+
+@main.command()
+@click.argument("feeds_file", metavar="FEEDS", type=click.Path(dir_okay=False, path_type=Path))
+@index_option
+@engine_option
+@click.option("--interval", default=300.0, show_default=True, type=click.FloatRange(1, None),
+              help="Seconds from the start of one poll to the next.")
+@click.option("--once", is_flag=True, help="Poll once and exit.")
+@click.option("--delay", default=2.0, show_default=True, type=click.FloatRange(0, None),
+              help="Seconds between two requests to one host (a longer robots.txt Crawl-delay wins).")
+@click.option("--max-bytes", default=5 * 1024 * 1024, show_default=True, type=click.IntRange(1024, None),
+              help="Largest page fetched; a larger download is aborted.")
+@click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(0.1, None),
+              help="Seconds to connect, and between two reads of a response.")
+@click.option("--contact", default="", metavar="URL_OR_EMAIL",
+              help="Who runs this crawler, added to the User-Agent so a site can reach you.")
+def watch(feeds_file, index_dir, engine_name, interval, once, delay, max_bytes, timeout, contact):
+    """Poll RSS/Atom feeds and sitemaps (FEEDS: a file of URLs, one a line) and add new articles to the live index.
+
+    State (what was seen and fetched) is kept in INDEX.watch/ beside the index: a restart neither loses nor repeats
+    work. Ctrl-C stops; the articles fetched so far are kept."""
+    from searchapp.ingest.fetcher import USER_AGENT, Fetcher
+    from searchapp.ingest.watch import Watcher, state_dir
+
+    def work(engine: Engine) -> None:
+        agent = f"{USER_AGENT[:-1]}; +{contact})" if contact else USER_AGENT
+        fetcher = Fetcher(delay=delay, timeout=timeout, max_bytes=max_bytes, user_agent=agent)
+        with Watcher(engine, feeds_file, state=state_dir(index_dir), fetcher=fetcher, log=click.echo) as watcher:
+            click.echo(f"watching {feeds_file} into {index_dir} (state in {watcher.state})", err=True)
+            signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as Ctrl-C does
+            try:
+                watcher.run(interval, once=once)
+            except KeyboardInterrupt:
+                click.echo("stopped", err=True)
+
+    _on_index(index_dir, engine_name, work)
