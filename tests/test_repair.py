@@ -22,6 +22,21 @@ CASES = [
      "‚ÄúAda daerah di Aceh yang timbul titik panas,‚Äù kata Zakaria.",
      "“Ada daerah di Aceh yang timbul titik panas,” kata Zakaria.",
      ("mojibake",)),
+    # a left-to-right mark read as Mac Roman, which ftfy leaves (e4f591ddae04fee1)
+    ("mojibake of an invisible mark",
+     "Pasal 55 ayat (1) Pasal 64 ayat (1) KUHP.,Sebelumnya, KPK telah ‚Äémenetapkan lima tersangka terkait kasus "
+     "dugaan suap penyaluran dana bantuan.",
+     "Pasal 55 ayat (1) Pasal 64 ayat (1) KUHP.\n\nSebelumnya, KPK telah menetapkan lima tersangka terkait kasus "
+     "dugaan suap penyaluran dana bantuan.",
+     ("mojibake", "paragraphs", "whitespace")),
+    # names in a flattened list (an item ending in a bracket starts a line), accents repaired
+    # (a21b0252a54b19c0)
+    ("mojibake in names",
+     "Xhimshiti ‚Äì Jimsh-ittee,ATL√âTICO MADRID (At-LAY-tee-co),Jo√£o F√©lix ‚Äì Joo-wow Fay-lish,Koke ‚Äì Cokka,"
+     "Sa√∫l √ë√≠guez",
+     "Xhimshiti – Jimsh-ittee,ATLÉTICO MADRID (At-LAY-tee-co)\n\nJoão Félix – Joo-wow Fay-lish,Koke – Cokka,"
+     "Saúl Ñíguez",
+     ("mojibake", "paragraphs")),
     # mojibake of a no-break space after a cut dateline (tempo.co)
     ("dateline and no-break space",
      ", , -¬†Salah satu lift di gedung , mengalami kerusakan pada Jumat siang, 20 September 2019.",
@@ -132,11 +147,11 @@ def test_paragraph_spans():
 
 
 def test_reading_repairs_and_keeps_the_id(tmp_path):
-    raw = CASES[7][1]
+    _case, raw, repaired, _kinds = next(c for c in CASES if c[0] == "teaser and its link")
     path = tmp_path / "a.jsonl"
     path.write_text(json.dumps({"title": "‚ÄúZebra‚Äù", "body": raw}) + "\n", "utf-8")
     (article,) = corpus.read_corpus([path])
-    assert article.body == CASES[7][2] and article.title == "“Zebra”"
+    assert article.body == repaired and article.title == "“Zebra”"
     assert article.repaired == ("mojibake", "teasers", "boilerplate", "paragraphs", "whitespace")
     assert article.id == corpus.stable_id(None, "‚ÄúZebra‚Äù", raw)  # the id of the text as given: stable
 

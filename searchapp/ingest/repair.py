@@ -27,6 +27,9 @@ _FTFY = ftfy.TextFixerConfig(unescape_html=False, uncurl_quotes=False, fix_chara
 _SUSPECT = sorted({c for enc in ("mac_roman", "cp1252") for c in bytes(range(0xC2, 0xF5)).decode(enc, "ignore")}
                   - set("“”‘’–—…«»\u00a0éèàáíóúñçäöüëïâêîôûãõ"))
 _SUSPECT_WORDS = re.compile(rf"\S*[{re.escape(''.join(_SUSPECT))}]\S*(?:\s+\S*[{re.escape(''.join(_SUSPECT))}]\S*)*")
+# what ftfy leaves: a Mac Roman reading of a lone invisible mark ("‚Äé" is U+200E) or of a letter
+# alone in a foreign word ("Jo√£o"); repaired when the bytes decode as UTF-8 to one character
+_MAC_ROMAN_LEFT = re.compile(r"‚Ä.|[√≈ƒ¬].")
 
 # "Baca juga: <title>" and its variants; the title (when the crawler kept it) runs to a comma that
 # joins paragraphs (no space after it), a closing bracket when it opened with one, or the line end
@@ -67,7 +70,7 @@ _BOILERPLATE_RE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _PARAGRAPH_RE = re.compile(r"[^\n]*\S[^\n]*")
-_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
 _SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
@@ -145,7 +148,15 @@ def _unmojibake(text: str) -> str:
     text = _SUSPECT_WORDS.sub(fix, text)
     if plans:
         text = _SUSPECT_WORDS.sub(lambda m: _apply(m.group(), plans[0]), text)
-    return text
+    return _MAC_ROMAN_LEFT.sub(_one_character, text)
+
+
+def _one_character(m: re.Match) -> str:
+    try:
+        char = m.group().encode("mac_roman").decode("utf-8")
+    except UnicodeError:
+        return m.group()
+    return char if len(char) == 1 else m.group()
 
 
 def _apply(run: str, plan) -> str:
