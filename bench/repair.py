@@ -1,6 +1,6 @@
 """What reading repairs in the 2019 corpus, before/after in one run, and what it costs.
 
-    .venv/bin/python bench/repair.py [--corpus ../shared/corpora/clickid-2019.jsonl.gz]
+    .venv/bin/python bench/repair.py [--corpus ../shared/corpora/clickid-2019.jsonl.gz] [--rebuilds 2]
 
 Counts, over every body as the corpus gives it and as searchapp stores it
 (searchapp.ingest.repair): bodies with mojibake (the Mac Roman / Windows-1252
@@ -10,6 +10,8 @@ repair takes per article. Then the teasers: an index of the articles that
 tease another story is built twice (text as given, text repaired) and each
 teased title the crawler kept is searched as a phrase: before, the teasing
 article is a hit for another story's title; after, it should not be.
+With --rebuilds N, the whole corpus is rebuilt (Whoosh, every core) N times
+with repair and N times without, alternating, and the seconds compared.
 """
 
 from __future__ import annotations
@@ -53,17 +55,23 @@ def teased_titles(records: list[dict]) -> list[tuple[str, str]]:
     return out
 
 
+def build(engine, paths: list[Path], repaired: bool, **options) -> float:
+    """Seconds to rebuild, with reading's repair or without it (switched off for this build only)."""
+    started = time.perf_counter()
+    if repaired:
+        engine.rebuild(paths, **options)
+    else:
+        with mock.patch.multiple(corpus.repair, repair=lambda t: repair.Repaired(t, ()),
+                                 repair_line=lambda t: repair.Repaired(t, ())):
+            engine.rebuild(paths, **options)
+    return time.perf_counter() - started
+
+
 def hits(index_dir: Path, records_path: Path, titles: list[tuple[str, str]], repaired: bool) -> int:
     """How many teasing articles a phrase search for the teased title finds."""
     engine = open_engine(index_dir, "whoosh")
     try:
-        if repaired:
-            engine.rebuild([records_path], procs=1)
-        else:  # the text as the corpus gives it: reading's repair switched off for this build only
-            unchanged = mock.patch.multiple(corpus.repair, repair=lambda t: repair.Repaired(t, ()),
-                                            repair_line=lambda t: repair.Repaired(t, ()))
-            with unchanged:
-                engine.rebuild([records_path], procs=1)
+        build(engine, [records_path], repaired, procs=1)
         found = 0
         for rid, title in titles:
             result = search(engine, f'"{title}"', per_page=100, collapse="off")
@@ -76,6 +84,7 @@ def hits(index_dir: Path, records_path: Path, titles: list[tuple[str, str]], rep
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=common.DEFAULT_CORPUS)
+    parser.add_argument("--rebuilds", type=int, default=0, help="rebuilds of the corpus each way (0: none)")
     args = parser.parse_args()
     env = common.environment()
     print(f"# {env['command']}\n# {env['date']} · commit {env['git_commit']}"
@@ -107,6 +116,20 @@ def main() -> None:
           f"after {found_after}/{len(pairs)}")
     for rid, title in pairs[:8]:
         print(f"    {rid}  {title!r}")
+    if args.rebuilds:
+        print(f"\n## Rebuild of the corpus (Whoosh, every core), {args.rebuilds} each way, alternating")
+        seconds_by = {False: [], True: []}
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = open_engine(Path(tmp) / "index", "whoosh")
+            try:
+                for _ in range(args.rebuilds):
+                    for repaired in (False, True):
+                        seconds_by[repaired].append(build(engine, [args.corpus], repaired))
+                        print(f"  {'with' if repaired else 'without'} repair: {seconds_by[repaired][-1]:.1f} s")
+            finally:
+                engine.close()
+        before, after = min(seconds_by[False]), min(seconds_by[True])
+        print(f"  best: without {before:.1f} s, with {after:.1f} s ({100 * (after / before - 1):+.1f}%)")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from searchapp.ingest import corpus
 from searchapp.ingest.repair import KINDS, paragraph_spans, repair, repair_line
 from searchapp.search.service import get_article, stats
 
-from tests.conftest import engine_at, rebuild
+from tests.conftest import add, engine_at, rebuild
 
 # (case, raw body, repaired body, kinds)
 CASES = [
@@ -157,18 +157,19 @@ def test_reading_repairs_and_keeps_the_id(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def repaired_index(clickid_records, tmp_path_factory):
+def repaired_index(clickid_records, tmp_path_factory, engine_name):
     """The first 300 corpus articles with a teaser or mojibake, and 100 others, built."""
     damaged = [r for r in clickid_records if re.search(r"Baca [Jj]uga|‚Ä|¬†", r["body"])][:300]
     chosen = damaged + [r for r in clickid_records if r not in damaged][:100]
     corpus_dir = tmp_path_factory.mktemp("repair-corpus")
     (corpus_dir / "news.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen), "utf-8")
     index_dir = tmp_path_factory.mktemp("repair-index")
-    report = rebuild([corpus_dir], index_dir)
+    report = rebuild([corpus_dir], index_dir, engine=engine_name)
     return chosen, index_dir, report
 
 
-def test_a_build_counts_and_keeps_what_it_repaired(repaired_index):
+@pytest.mark.engines
+def test_a_build_counts_and_keeps_what_it_repaired(repaired_index, engine_name):
     chosen, index_dir, report = repaired_index
     expected = {}
     for r in chosen:
@@ -176,7 +177,7 @@ def test_a_build_counts_and_keeps_what_it_repaired(repaired_index):
             expected[kind] = expected.get(kind, 0) + 1
     assert dict(report.repaired) == expected and expected["teasers"] > 0 and expected["mojibake"] > 0
     assert "repaired: " in report.summary()
-    live = engine_at(index_dir)
+    live = engine_at(index_dir, engine_name)
     try:
         assert stats(live)["repaired"] == {k: expected[k] for k in KINDS if k in expected}
         for r in chosen[:50]:
@@ -184,5 +185,25 @@ def test_a_build_counts_and_keeps_what_it_repaired(repaired_index):
             assert article["body"] == repair(r["body"]).text
             assert "Baca juga" not in article["body"] and "‚Äú" not in article["body"]
             assert [article["body"][s:e] for s, e in article["paragraphs"]] == article["body"].split("\n\n")
+    finally:
+        live.close()
+
+
+@pytest.mark.engines
+def test_an_add_adds_its_counts(repaired_index, engine_name, tmp_path):
+    chosen, index_dir, report = repaired_index
+    raw = next(c for c in CASES if c[0] == "teaser and its link")[1]
+    (tmp_path / "more.jsonl").write_text(json.dumps({"id": "repair-add-1", "title": "x", "body": raw}) + "\n", "utf-8")
+    before = stats_of(index_dir, engine_name)
+    added = add([tmp_path / "more.jsonl"], index_dir)
+    assert added.repaired == {k: 1 for k in repair(raw).kinds}
+    after = stats_of(index_dir, engine_name)
+    assert after == {k: before.get(k, 0) + added.repaired.get(k, 0) for k in {*before, *added.repaired}}
+
+
+def stats_of(index_dir, engine_name) -> dict:
+    live = engine_at(index_dir, engine_name)
+    try:
+        return stats(live)["repaired"]
     finally:
         live.close()

@@ -268,16 +268,24 @@ def read_txt(path: Path) -> Article | Skipped:
     fields = parse_txt(text)
     if not fields["body"] and not fields["title"]:
         return Skipped(source, "no article text after removing boilerplate")
-    sidecar = path.with_suffix(".json")
-    overrides = {}
-    if sidecar.exists():
-        try:
-            overrides = json.loads(sidecar.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            return Skipped(source, f"sidecar {sidecar.name} unreadable: {exc}")
-        if not isinstance(overrides, dict):
-            return Skipped(source, f"sidecar {sidecar.name} is not a JSON object")
+    overrides = read_sidecar(path)
+    if isinstance(overrides, Skipped):
+        return overrides
     return article_from_record({"id": path.stem, **fields, **overrides}, source)
+
+
+def read_sidecar(path: Path) -> dict | Skipped:
+    """The fields a NAME.json beside a one-article file (.txt, .html) overrides, or why it cannot."""
+    sidecar = path.with_suffix(".json")
+    if not sidecar.exists():
+        return {}
+    try:
+        overrides = json.loads(sidecar.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        return Skipped(str(path), f"sidecar {sidecar.name} unreadable: {exc}")
+    if not isinstance(overrides, dict):
+        return Skipped(str(path), f"sidecar {sidecar.name} is not a JSON object")
+    return overrides
 
 
 def _open_text(path: Path):

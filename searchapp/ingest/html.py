@@ -23,7 +23,6 @@ tests/data/html (gold.json):
 from __future__ import annotations
 
 import codecs
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +32,7 @@ import lxml.html
 import trafilatura
 
 from searchapp.ingest import outlets
-from searchapp.ingest.corpus import MAX_ARTICLE_BYTES, Article, Skipped, article_from_record, stable_id
+from searchapp.ingest.corpus import MAX_ARTICLE_BYTES, Article, Skipped, article_from_record, read_sidecar, stable_id
 from searchapp.ingest.repair import is_boilerplate
 
 MIN_BODY_CHARS = 500
@@ -291,16 +290,6 @@ def read_html(path: Path) -> Iterator[Article | Skipped]:
     except OSError as exc:
         yield Skipped(source, str(exc))
         return
-    sidecar = path.with_suffix(".json")
-    overrides = {}
-    if sidecar.exists():
-        try:
-            overrides = json.loads(sidecar.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            yield Skipped(source, f"sidecar {sidecar.name} unreadable: {exc}")
-            return
-        if not isinstance(overrides, dict):
-            yield Skipped(source, f"sidecar {sidecar.name} is not a JSON object")
-            return
-    yield article_from_html(data, None, source, overrides)
+    overrides = read_sidecar(path)
+    yield overrides if isinstance(overrides, Skipped) else article_from_html(data, None, source, overrides)
 
