@@ -69,6 +69,7 @@ def baseline(path: Path):
 
 def score(extract, gold: list[dict], show: bool) -> dict:
     totals = {f: [0, 0] for f in FIELDS}
+    totals["whole article"] = [0, 0]  # title, date, body start and end all right: the measure
     failures = []
     for g in gold:
         title, published, body, is_article, reason = extract(GOLD_DIR / g["file"])
@@ -76,6 +77,9 @@ def score(extract, gold: list[dict], show: bool) -> dict:
         for field, ok in result.items():
             totals[field][0] += ok
             totals[field][1] += 1
+        if g["is_article"]:
+            totals["whole article"][0] += all(result[f] for f in ("title", "date", "start", "end"))
+            totals["whole article"][1] += 1
         wrong = [f for f, ok in result.items() if not ok]
         if wrong:
             got = {
@@ -109,9 +113,11 @@ def main(argv=None) -> None:
         for field in FIELDS:
             ok, n = totals[field]
             print(f"  {field:<11} {ok:>3}/{n:<3} {ok / n:6.1%}")
-        all_ok = sum(v[0] for v in totals.values())
-        all_n = sum(v[1] for v in totals.values())
+        all_ok = sum(totals[f][0] for f in FIELDS)
+        all_n = sum(totals[f][1] for f in FIELDS)
         print(f"  {'overall':<11} {all_ok:>3}/{all_n:<3} {all_ok / all_n:6.1%}")
+        ok, n = totals["whole article"]
+        print(f"  articles with title, date and body right: {ok}/{n} {ok / n:.1%}")
         start = time.perf_counter()
         for _ in range(args.repeat):
             for g in gold:

@@ -49,7 +49,10 @@ _CHARSET_RE = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9
 _AFFIX_SEP_RE = re.compile(r"\s+(?:[-|–—:]{1,2})\s+|(?<=\w):\s+")
 _INLINE = {"a", "b", "strong", "i", "em", "u", "span", "font", "small", "sup", "sub", "abbr", "q", "cite", "mark"}
 _LOOSE_MIN_CHARS = 80
+_DATELINE_MAX_CHARS = 40
 _FURNITURE_MAX_CHARS = 60
+_TRAILER_MAX_CHARS = 160
+_CREDIT_RE = re.compile(r"(?<=[.!?\"”’])\s*\([^()]{1,60}\)$")
 _DASHES = ("-", "–", "—")
 _SENTENCE_END = (".", "!", "?", '"', "”", "’", "'")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -150,6 +153,17 @@ def _run_text(text: str | None, nodes: list) -> int:
     )
 
 
+def _plain(text: str | None, nodes: list) -> str:
+    parts = [text or ""] + ["".join(n.itertext()) + (n.tail or "") for n in nodes if isinstance(n.tag, str)]
+    return " ".join("".join(parts).split())
+
+
+def _is_dateline(text: str | None, nodes: list) -> bool:
+    """A place and a dash written before the first paragraph, outside it."""
+    plain = _plain(text, nodes)
+    return 0 < len(plain) <= _DATELINE_MAX_CHARS and plain.endswith(_DASHES)
+
+
 def _wrap_loose_text(tree: lxml.html.HtmlElement) -> None:
     """Put paragraphs written straight into a container into <p> elements.
 
@@ -183,6 +197,9 @@ def _wrap_loose_text(tree: lxml.html.HtmlElement) -> None:
             if not isinstance(child.tag, str) or child.tag in _INLINE:
                 nodes.append(child)
                 continue
+            if child.tag == "p" and _is_dateline(text, nodes):  # "<strong>Jakarta</strong> - <p>Galaxy …" (detik)
+                child.text = f"{_plain(text, nodes)} {child.text or ''}"
+                text, nodes = None, []
             flush()
             text, nodes = child.tail, []
             child.tail = None
@@ -200,13 +217,17 @@ def _parse(text: str) -> lxml.html.HtmlElement | None:
         return None
 
 
-def _is_furniture(line: str, title: str) -> bool:
-    """A kicker, breadcrumb, dateline stamp, the headline again, "Load More...": not a paragraph."""
+def _is_furniture(line: str, title: str, last: bool = False) -> bool:
+    """A kicker, breadcrumb, dateline stamp, the headline again, "Load More...": not a paragraph.
+    At the end, a longer line without a sentence end too: the titles of related stories, an
+    embedded post ("… #GRAMMYs"), an author's name."""
     if line.casefold() == title.casefold():
         return True
-    if len(line) >= _FURNITURE_MAX_CHARS or (line.endswith(_DASHES) and any(c.isalpha() for c in line)):
+    longest = _TRAILER_MAX_CHARS if last else _FURNITURE_MAX_CHARS
+    if len(line) >= longest or (line.endswith(_DASHES) and any(c.isalpha() for c in line)):
         return False  # a paragraph, or a dateline on its own line ("Jakarta -")
-    return line.endswith("...") or not line.rstrip(")").endswith(_SENTENCE_END)
+    sentence = _CREDIT_RE.sub("", line)  # "… Denpasar. (Luh Wayanti)": the reporter's credit after the end
+    return line.endswith("...") or not sentence.rstrip(")").endswith(_SENTENCE_END)
 
 
 def _paragraphs(text: str, title: str) -> list[str]:
@@ -215,7 +236,7 @@ def _paragraphs(text: str, title: str) -> list[str]:
     lines = [line for line in lines if line and not is_boilerplate(line)]
     while lines and _is_furniture(lines[0], title):
         lines.pop(0)
-    while lines and _is_furniture(lines[-1], title):
+    while lines and _is_furniture(lines[-1], title, last=True):
         lines.pop()
     return lines
 

@@ -63,6 +63,7 @@ _BOILERPLATE_RE = re.compile(
       | .*\bklik\s+di\s*sini\b.*
       | .*\bdapatkan\s+(?:update|informasi|berita)\b.*
       | (?:©|copyright\b).*
+      | disclaimer\s*:.*
       | \S+?\d*\s+views?
       | (?:advertisement|iklan|scroll\s+to\s+continue.*)
       | https?://\S+
