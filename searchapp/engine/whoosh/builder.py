@@ -24,6 +24,7 @@ from searchapp.engine import stories, tables, workers
 from searchapp.engine.base import BuildReport, IndexerError, Progress
 from searchapp.engine.document import Preparer
 from searchapp.engine.whoosh import builds
+from searchapp.engine.whoosh.postings import ARRAYS_DIR, SegmentArrays
 from searchapp.engine.whoosh.schema import build_schema
 from searchapp.engine.whoosh.segments import SegmentSeries
 from searchapp.facets import topics
@@ -146,6 +147,23 @@ def _update_serial(writer, ix, build_dir: Path, items: Iterable, preparer: Prepa
     joined.save(build_dir)
     _save_cards(build_dir, _merged(cards, preparer.story_cards()))
     writer.commit()
+    _segment_arrays(ix, build_dir)
+
+
+def _segment_arrays(ix, build_dir: Path) -> None:
+    """Postings arrays for the segments Whoosh's own writer made (an `add`,
+    maybe merging older ones), and none left for segments merged away."""
+    with ix.reader() as reader:
+        leaves = [leaf for leaf, _base in reader.leaf_readers()]
+        kept = set()
+        for leaf in leaves:
+            segid = leaf.segment().segment_id()
+            kept |= {p.name for p in SegmentArrays.paths(build_dir, segid).values()}
+            if SegmentArrays.open(build_dir, segid) is None:
+                SegmentArrays.derive(build_dir, leaf)
+    for path in (build_dir / ARRAYS_DIR).glob("*.npy"):
+        if path.name not in kept:
+            path.unlink(missing_ok=True)
 
 
 def _commit_segments(writer, build_dir: Path, segments: list, names: Counter[str],

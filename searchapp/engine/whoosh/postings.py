@@ -1,24 +1,123 @@
-"""A term's postings straight from Whoosh's W3 posting files, as arrays.
+"""A term's postings as arrays: from arrays a build writes beside Whoosh's
+files, else straight from Whoosh's W3 posting files.
 
 Whoosh's matchers step through postings one Python call each and unpickle
 each block header from the file a few bytes at a time; search reads a term's
 whole extent in one read instead, decodes a block per 128 postings, and for
-positions decodes only the blocks that hold the wanted documents.
+positions decodes only the blocks that hold the wanted documents. Decoding
+is still Python (a pickle per block): a cold query for a common word paid it
+for every block. So a build also writes each segment's postings as flat
+arrays (`SegmentArrays`: document numbers and frequencies, term after term,
+and where each term starts), which a search memory-maps and slices: nothing
+to decode, and serving processes share the pages. Whoosh's files stay the
+index of record; a segment without arrays (a build made before them) is read
+the old way.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from io import BytesIO
+from pathlib import Path
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.reading import TermNotFound
 
 _INT = struct.Struct("!i")  # Whoosh's StructFile.write_int
+ARRAYS_DIR = "postings"  # in a build: <segment id>.v<ARRAYS_VERSION>.{index,docs,tf}.npy
+ARRAYS_VERSION = 1  # raised when what the arrays hold changes: older arrays are then not read
+
+
+class SegmentArrays:
+    """One segment's postings as arrays: `docs` (segment document numbers,
+    uint32) and `tf` (the weights Whoosh stores, float32), term after term in
+    the order the segment's postings file holds them; `index` has a row per
+    term, (the offset of its postings in Whoosh's file, where it starts in
+    `docs`), and a last row (-1, len(docs)). A term is found by the offset in
+    its Whoosh term info, so the terms themselves are not stored twice."""
+
+    def __init__(self, index: np.ndarray, docs: np.ndarray, tf: np.ndarray):
+        self.offsets, self.starts = index[:-1, 0], index[:, 1]
+        self.docs, self.tf = docs, tf
+
+    @staticmethod
+    def paths(build_dir: Path, segid: str) -> dict[str, Path]:
+        base = Path(build_dir) / ARRAYS_DIR / f"{segid}.v{ARRAYS_VERSION}"
+        return {part: base.with_name(f"{base.name}.{part}.npy") for part in ("index", "docs", "tf")}
+
+    @classmethod
+    def open(cls, build_dir: Path, segid: str) -> SegmentArrays | None:
+        """The segment's arrays, memory-mapped; None when it has none (or they do not fit)."""
+        paths = cls.paths(build_dir, segid)
+        try:
+            found = cls(*(np.load(paths[p], mmap_mode="r") for p in ("index", "docs", "tf")))
+        except (OSError, ValueError):
+            return None
+        if len(found.docs) != len(found.tf) or (len(found.starts) and int(found.starts[-1]) != len(found.docs)):
+            return None
+        return found
+
+    @classmethod
+    def write(cls, build_dir: Path, segid: str, terms: Iterable[tuple[int, np.ndarray, np.ndarray]]) -> None:
+        """Write a segment's arrays from its terms: (Whoosh postings offset,
+        document numbers, weights), in the order of the postings file."""
+        offsets, starts, docs, tf, at = [], [], [], [], 0
+        for offset, ids, weights in terms:
+            offsets.append(offset)
+            starts.append(at)
+            docs.append(np.asarray(ids, np.uint32))
+            tf.append(np.asarray(weights, np.float32))
+            at += len(ids)
+        index = np.array([*zip(offsets, starts), (-1, at)], np.int64).reshape(-1, 2)
+        paths = cls.paths(build_dir, segid)
+        paths["index"].parent.mkdir(exist_ok=True)
+        for part, array in (("docs", np.concatenate([np.empty(0, np.uint32), *docs])),
+                            ("tf", np.concatenate([np.empty(0, np.float32), *tf])), ("index", index)):
+            tmp = paths[part].with_name(f".{paths[part].name}.tmp")
+            with open(tmp, "wb") as fh:
+                np.save(fh, array)
+            os.replace(tmp, paths[part])  # the index last: arrays without it are not read
+
+    @classmethod
+    def derive(cls, build_dir: Path, leaf) -> None:
+        """Write the arrays of a segment Whoosh's own writer made (an `add`),
+        decoding its posting blocks once."""
+        rows = []
+        for (_fieldname, _text), info in leaf._terms.items():
+            if info.is_inlined():
+                continue  # found by term_info alone: read the old way
+            blocks = TermBlocks.from_info(leaf, info)
+            decoded = [blocks.decode(b) for b in range(len(blocks))]
+            ids = np.concatenate([d[0] for d in decoded])
+            rows.append((blocks.offset, ids, np.concatenate([_weights(d[1], len(d[0])) for d in decoded])))
+        rows.sort(key=lambda row: row[0])
+        cls.write(build_dir, leaf.segment().segment_id(), rows)
+
+    def postings(self, info) -> tuple[np.ndarray, np.ndarray] | None:
+        """(document numbers, term frequencies) of the term with this Whoosh
+        term info, or None when these arrays do not hold it."""
+        if info.is_inlined():
+            return None
+        offset = info.extent()[0]
+        i = int(np.searchsorted(self.offsets, offset))
+        if i >= len(self.offsets) or self.offsets[i] != offset:
+            return None
+        start, end = int(self.starts[i]), int(self.starts[i + 1])
+        return self.docs[start:end].astype(np.int64), self.tf[start:end].astype(np.float64)
+
+
+def _weights(weights, n: int) -> np.ndarray:
+    """A block's weights as Whoosh stores them (None: all 1, a float: all that) as an array."""
+    if weights is None:
+        return np.ones(n)
+    if isinstance(weights, float):
+        return np.full(n, weights)
+    return np.array(weights, np.float64)
 
 
 class TermBlocks:
@@ -30,7 +129,15 @@ class TermBlocks:
     time and steps through postings one call each."""
 
     def __init__(self, leaf, fieldname: str, text):
-        info = leaf.term_info(fieldname, text)  # TermNotFound if absent
+        self._read(leaf, leaf.term_info(fieldname, text))  # TermNotFound if absent
+
+    @classmethod
+    def from_info(cls, leaf, info) -> TermBlocks:
+        blocks = cls.__new__(cls)
+        blocks._read(leaf, info)
+        return blocks
+
+    def _read(self, leaf, info) -> None:
         self._postfile = leaf._terms._postfile
         self._inlined = None
         if info.is_inlined():  # a term so rare Whoosh keeps its postings in the dictionary
@@ -44,7 +151,7 @@ class TermBlocks:
         self._raw: bytes | None = self._postfile.get(self.offset, length)
         raw = self._raw
         if raw[:4] != WHOOSH3_HEADER_MAGIC:
-            raise ValueError(f"not a W3 posting list: {fieldname}:{text!r}")
+            raise ValueError(f"not a W3 posting list at offset {self.offset}")
         stream, pos, rows = BytesIO(raw), 4, []
         while pos < len(raw):
             (size,) = _INT.unpack_from(raw, pos)
@@ -76,23 +183,23 @@ class TermBlocks:
         return np.cumsum(np.array(ids, np.int64)), weights, values
 
 
-def read_postings(leaf, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
-    """(document numbers, term frequencies) of a term in one segment, a block
-    at a time; deleted documents are left in (the caller masks them)."""
-    id_blocks, weight_blocks = [np.empty(0, np.int64)], [np.empty(0)]
+def read_postings(leaf, fieldname: str, text, arrays: SegmentArrays | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, term frequencies) of a term in one segment: sliced
+    from the segment's arrays when it has them, else decoded a block at a
+    time; deleted documents are left in (the caller masks them)."""
     try:
-        blocks = TermBlocks(leaf, fieldname, text)
+        info = leaf.term_info(fieldname, text)
     except TermNotFound:
-        blocks = ()
+        return np.empty(0, np.int64), np.empty(0)
+    found = arrays.postings(info) if arrays is not None else None
+    if found is not None:
+        return found
+    blocks = TermBlocks.from_info(leaf, info)
+    id_blocks, weight_blocks = [np.empty(0, np.int64)], [np.empty(0)]
     for b in range(len(blocks)):
         ids, weights, _values = blocks.decode(b)
         id_blocks.append(ids)
-        if weights is None:
-            weight_blocks.append(np.ones(len(ids)))
-        elif isinstance(weights, float):
-            weight_blocks.append(np.full(len(ids), weights))
-        else:
-            weight_blocks.append(np.array(weights, np.float64))
+        weight_blocks.append(_weights(weights, len(ids)))
     return np.concatenate(id_blocks), np.concatenate(weight_blocks)
 
 

@@ -2,9 +2,11 @@
 
 Whoosh matches and scores one posting per Python call (about a microsecond
 each, and a search walked every posting twice: for the matched set and for the
-ranked top). Here a term's postings are read once per build, block by block,
-into an array of documents and one of their BM25 scores, kept in a bounded
-cache; a query is then matched and scored for all documents at once. The
+ranked top). Here a term's postings are read once per build into an array of
+documents and one of their BM25 scores, kept in a bounded cache; a query is
+then matched and scored for all documents at once. The
+postings themselves come from the arrays a build writes beside Whoosh's files
+(postings.SegmentArrays: sliced, not decoded), else from Whoosh's blocks. The
 proximity bonus, which needs positions, is checked last and only for the
 documents that could still reach the page; a phrase reads positions only
 for the documents holding all its words.
@@ -18,6 +20,7 @@ postings are read.
 
 from __future__ import annotations
 
+import logging
 import time
 from bisect import bisect_left
 from collections import OrderedDict
@@ -33,11 +36,12 @@ from whoosh.util.numeric import byte_to_length
 from searchapp.engine import plan
 from searchapp.engine.base import TooSlow
 from searchapp.engine.whoosh.columns import Columns, column_array
-from searchapp.engine.whoosh.postings import TermBlocks, block_positions, read_postings
+from searchapp.engine.whoosh.postings import SegmentArrays, TermBlocks, block_positions, read_postings
 
 BLOCK_INDEX_TERMS = 32_768  # (segment, term) block indexes kept for proximity checks (24 bytes a block)
 CACHE_POSTINGS = 16_000_000  # postings the term cache may hold (8 bytes each: at most ~128 MB)
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], np.float64)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -55,11 +59,17 @@ class Match:
 class Ranker:
     """Matches and ranks queries against one opened build."""
 
-    def __init__(self, searcher, columns: Columns, k1: float, b: float):
+    def __init__(self, searcher, columns: Columns, k1: float, b: float, build=None):
         self.searcher = searcher
         self.reader = searcher.reader()
         self.columns = columns
         self.k1, self.b = k1, b
+        leaves = [leaf for leaf, _base in self.reader.leaf_readers()]
+        self._arrays = [SegmentArrays.open(build, leaf.segment().segment_id()) if build else None for leaf in leaves]
+        missing = sum(a is None for a in self._arrays)
+        if build and missing:
+            log.warning("%s: %d of %d segments have no postings arrays (a build made before them, or not"
+                        " rebuilt since): their terms are decoded from Whoosh's blocks", build, missing, len(leaves))
         self._lengths: dict[str, np.ndarray] = {}
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached = 0
@@ -88,8 +98,8 @@ class Ranker:
                 self._cache.move_to_end(key)
                 return found
         docs_parts, tf_parts = [], []
-        for leaf, base in self.reader.leaf_readers():
-            docs, tf = read_postings(leaf, fieldname, text)
+        for (leaf, base), arrays in zip(self.reader.leaf_readers(), self._arrays):
+            docs, tf = read_postings(leaf, fieldname, text, arrays)
             docs_parts.append(docs + base)
             tf_parts.append(tf)
         docs = np.concatenate([np.empty(0, np.int64), *docs_parts]).astype(np.int32)

@@ -8,6 +8,8 @@ docnums rising, so here the pool keeps each (field, term)'s postings in arrays,
 already in docnum order, and each term's posting blocks are written in one go.
 The bytes written are Whoosh's W3 codec's, block for block: a segment from this
 writer is read by stock Whoosh and is identical in content to SegmentWriter's.
+Beside them it writes the segment's postings as arrays (postings.SegmentArrays),
+which search slices instead of decoding blocks.
 Documents still go through SegmentWriter.add_document (same terms, weights,
 stored fields, lengths, columns); `add` keeps the stock writer.
 """
@@ -19,6 +21,7 @@ import zlib
 from array import array
 from collections import Counter
 from pickle import dumps
+from pathlib import Path
 from typing import Any
 
 from whoosh import formats
@@ -29,6 +32,8 @@ from whoosh.index import FileIndex
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
+
+from searchapp.engine.whoosh.postings import SegmentArrays
 
 # A term's postings: docnums, weights, and the encoded values (one bytes per
 # posting, or all of them joined when the format's values have a fixed size).
@@ -176,6 +181,7 @@ class LeanSegmentWriter(SegmentWriter):
         postfile, tindex = fw._postfile, fw._tindex
         fieldmap = fw._fieldmap
         fields = self.pool.fields
+        arrays = []  # (offset in the postings file, docnums, weights): the segment's SegmentArrays
         for fieldname in sorted(fields):
             field = self.schema[fieldname]
             fieldid = fieldmap[fieldname] = len(fieldmap)
@@ -186,9 +192,12 @@ class LeanSegmentWriter(SegmentWriter):
             writer = _TermWriter(postfile, self.codec, field.format.fixed_value_size(), lengths)
             terms = fields.pop(fieldname)
             for tbytes in sorted(terms):
-                tindex.add(prefix + tbytes, writer.write(*terms.pop(tbytes)))
+                postings = terms.pop(tbytes)
+                arrays.append((writer.offset, postings[0], array("f", postings[1])))
+                tindex.add(prefix + tbytes, writer.write(*postings))
         fw.close()
         pdr.close()
+        SegmentArrays.write(Path(self.storage.folder), self.newsegment.segment_id(), arrays)
 
 
 class _TermWriter:

@@ -104,7 +104,7 @@ class WhooshSnapshot(Snapshot):
             pairs = np.flatnonzero(self.stories.member[f.by_doc_docs])
             docs = f.by_doc_docs[pairs]
             self._copied[name] = (docs, f.by_doc_values[pairs].astype(np.int64), self.stories.number[docs])
-        self.ranker = Ranker(self.searcher, self.columns, k1=weights.k1, b=weights.b)
+        self.ranker = Ranker(self.searcher, self.columns, k1=weights.k1, b=weights.b, build=build)
 
     def close(self) -> None:
         self.searcher.close()

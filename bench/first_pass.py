@@ -1,0 +1,166 @@
+"""search() the first time a query is seen: postings arrays against decoded blocks.
+
+    .venv/bin/python bench/first_pass.py [--index DIR] [--rounds 3] [--json out.json]
+
+A reader's query is usually new, and a freshly started or rebuilt server has
+nothing warm: this measures what such a query costs. The 2019 corpus is
+rebuilt once (or `--index` is used); a copy of the build without its postings
+arrays (engine/whoosh/postings.py: SegmentArrays) is the "before". Each
+round runs, for each variant in turn, a fresh Python process that opens the
+index and runs every query once (first pass, the first query's opening of
+the index left out), then once more (second pass). Index files are in the
+page cache for both (they were just written or read). Two query sets:
+
+* words — the seeded queries of bench/common.py (1–3 random body words,
+  facet filters), as perf.py uses;
+* typed — drawn the way readers type: 2–4 consecutive words of a title,
+  a gazetteer name, a year alone or after a word, an abbreviation of
+  data/abbreviations.tsv (seeded).
+
+Percentiles are per round; the table shows the median over the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+SEED = 20191202
+TYPED = 200
+
+
+def typed_queries(records: list[dict], seed: int = SEED, n: int = TYPED) -> list[dict]:
+    """Queries drawn the way readers type them (see the module docstring)."""
+    from searchapp.facets.actors import Gazetteer
+    from searchapp.text.analysis import read_lines
+
+    rng = random.Random(seed)
+    titles = [r["title"] for r in records if r.get("title")]
+    names = sorted({a.name for a in Gazetteer.load([]).actors()})
+    abbreviations = sorted({line.split("\t")[0] for line in read_lines("abbreviations.tsv") if "\t" in line})
+    words = [w for t in rng.sample(titles, 400) for w in re.findall(r"[A-Za-z]{4,}", t)]
+    out = []
+    while len(out) < n:
+        kind = rng.choice(("title", "title", "name", "year", "abbreviation"))
+        if kind == "title":
+            tokens = re.findall(r"[\w'-]+", rng.choice(titles))
+            if len(tokens) < 2:
+                continue
+            size = rng.randint(2, min(4, len(tokens)))
+            start = rng.randrange(len(tokens) - size + 1)
+            q = " ".join(tokens[start:start + size])
+        elif kind == "name":
+            q = rng.choice(names)
+        elif kind == "year":
+            year = rng.choice(("2019", "2018", "2020", "2014", "2024"))
+            q = year if rng.random() < 0.3 else f"{rng.choice(words)} {year}"
+        else:
+            q = rng.choice(abbreviations)
+        out.append({"q": q, "kind": f"typed-{kind}", "outlet": [], "actor": [], "topic": []})
+    return out
+
+
+def child(index_dir: str, queries_path: str) -> None:
+    """In a fresh process: every query once, then once more; seconds per query."""
+    from searchapp.engine import open_engine
+    from searchapp.errors import QueryError
+    from searchapp.search import search
+
+    sets = json.loads(Path(queries_path).read_text("utf-8"))
+    engine = open_engine(Path(index_dir))
+    t0 = time.perf_counter()
+    search(engine, "indonesia")  # opens the index: not a reader's query
+    opened = time.perf_counter() - t0
+    out = {"open_s": opened}
+    for name, queries in sets.items():
+        passes = []
+        for _ in range(2):
+            seconds = []
+            for q in queries:
+                t0 = time.perf_counter()
+                try:
+                    search(engine, q["q"], **common.search_kwargs(q))
+                except QueryError:
+                    pass
+                seconds.append(time.perf_counter() - t0)
+            passes.append(seconds)
+        out[name] = passes
+    engine.close()
+    print(json.dumps(out))
+
+
+def percentiles(seconds: list[float]) -> dict:
+    ms = sorted(1000 * s for s in seconds)
+    pick = lambda p: ms[min(len(ms) - 1, int(round(p / 100 * (len(ms) - 1))))]  # noqa: E731
+    return {"p50": pick(50), "p90": pick(90), "p99": pick(99)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--corpus", type=Path, default=common.DEFAULT_CORPUS)
+    ap.add_argument("--index", type=Path, help="an index built with postings arrays (default: rebuild the corpus)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    env = common.environment()
+    print(f"# {env['command']}\n# {env['date']} · commit {env['git_commit']}"
+          f"{' (dirty, diff ' + env['git_diff_sha1'] + ')' if env['git_dirty'] else ''} · {env['cpus']} cpus")
+    records = common.load_records(args.corpus)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        index = args.index
+        if index is None:
+            index = tmp / "index"
+            built = common.run_rebuild(args.corpus, index)
+            print(f"rebuilt {len(records):,} articles in {built['wall_s']:.1f} s")
+        from searchapp.engine.whoosh import builds
+        from searchapp.engine.whoosh.postings import ARRAYS_DIR
+
+        before = tmp / "index-without-arrays"
+        shutil.copytree(index, before, symlinks=True)
+        shutil.rmtree(builds.live_build(before) / ARRAYS_DIR)
+        arrays_mb = sum(p.stat().st_size for p in (builds.live_build(index) / ARRAYS_DIR).glob("*")) / 1e6
+        sets = {"words": common.make_queries(records, common.index_facets(index)), "typed": typed_queries(records)}
+        queries_path = tmp / "queries.json"
+        queries_path.write_text(json.dumps(sets, ensure_ascii=False), "utf-8")
+        print(f"postings arrays: {arrays_mb:.1f} MB; queries: words {len(sets['words'])}, typed {len(sets['typed'])}")
+        runs: dict[str, list[dict]] = {"before (blocks)": [], "after (arrays)": []}
+        for r in range(args.rounds):
+            for label, where in (("before (blocks)", before), ("after (arrays)", index)):
+                done = subprocess.run([sys.executable, __file__, "--child", str(where), str(queries_path)],
+                                      capture_output=True, text=True, check=True)
+                runs[label].append(json.loads(done.stdout.strip().splitlines()[-1]))
+                print(f"  round {r + 1} {label}: opened in {runs[label][-1]['open_s'] * 1000:.0f} ms", flush=True)
+    table = {}
+    print(f"\n{'':<18} {'set':<6} {'first pass p50 / p90 / p99 ms':>32} {'second pass p50 / p90 / p99 ms':>32}")
+    for label, rounds in runs.items():
+        for name in ("words", "typed"):
+            row = {}
+            for i, which in enumerate(("first", "second")):
+                per_round = [percentiles(run[name][i]) for run in rounds]
+                row[which] = {p: statistics.median(x[p] for x in per_round) for p in ("p50", "p90", "p99")}
+            table[f"{label} {name}"] = row
+            cells = ["{p50:.2f} / {p90:.2f} / {p99:.2f}".format(**row[w]) for w in ("first", "second")]
+            print(f"{label:<18} {name:<6} {cells[0]:>32} {cells[1]:>32}")
+    if args.json:
+        args.json.write_text(json.dumps({"env": env, "arrays_mb": arrays_mb, "table": table}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

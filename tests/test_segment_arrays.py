@@ -1,0 +1,151 @@
+"""Postings arrays (issue 18): the arrays a build writes beside Whoosh's
+segments hold exactly Whoosh's postings, search reads them instead of
+decoding blocks, and a build without them (or with broken ones) is read
+the old way, with a warning, with the same results."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from searchapp.engine.whoosh import builds
+from searchapp.engine.whoosh.postings import ARRAYS_DIR, SegmentArrays, TermBlocks, read_postings
+from searchapp.search import search
+from tests.conftest import SEEDS, add, engine_at, rebuild
+
+QUERIES = ["jokowi", "banjir jakarta", '"presiden joko widodo"', "pemilu 2019", "kpk -revisi", "polisi OR tni",
+           "persija", ""]
+
+
+def whoosh_postings(leaf):
+    """Every term of a segment: (field, term) -> (documents, weights), decoded from Whoosh's blocks."""
+    out = {}
+    for (fieldname, text), info in leaf._terms.items():
+        out[fieldname, text] = read_postings(leaf, fieldname, text)
+    return out
+
+
+def check_arrays(build_dir) -> int:
+    """Assert every segment's arrays hold Whoosh's postings, term for term; the postings compared."""
+    ix = builds.open_build(build_dir)
+    compared = 0
+    with ix.reader() as reader:
+        for leaf, _base in reader.leaf_readers():
+            arrays = SegmentArrays.open(build_dir, leaf.segment().segment_id())
+            assert arrays is not None
+            for (fieldname, text), (docs, tf) in whoosh_postings(leaf).items():
+                info = leaf.term_info(fieldname, text)
+                got = arrays.postings(info)
+                if info.is_inlined():
+                    assert got is None
+                    continue
+                assert got is not None, (fieldname, text)
+                assert np.array_equal(got[0], docs) and np.array_equal(got[1], tf), (fieldname, text)
+                compared += len(docs)
+    return compared
+
+
+def results(index_dir) -> list:
+    engine = engine_at(index_dir, "whoosh")
+    try:
+        out = []
+        for q in QUERIES:
+            found = search(engine, q, per_page=20, collapse="off")
+            out.append((found["total"], [(h["id"], h["score"]) for h in found["hits"]], found["facets"]))
+        return out
+    finally:
+        engine.close()
+
+
+@pytest.fixture(scope="module")
+def built(clickid_slice, tmp_path_factory):
+    index_dir = tmp_path_factory.mktemp("arrays") / "index"
+    rebuild([SEEDS, clickid_slice], index_dir, "whoosh", procs=1)
+    return index_dir
+
+
+def test_a_rebuild_writes_whooshs_postings_as_arrays(built):
+    assert check_arrays(builds.live_build(built)) > 100_000
+
+
+def test_search_reads_the_arrays_and_a_build_without_them_the_same(built, tmp_path, caplog):
+    with_arrays = results(built)
+    assert with_arrays[0][0] > 0
+    copy = tmp_path / "index"
+    shutil.copytree(built, copy)
+    shutil.rmtree(builds.live_build(copy) / ARRAYS_DIR)
+    with caplog.at_level(logging.WARNING, "searchapp.engine.whoosh.ranking"):
+        without = results(copy)
+    assert "have no postings arrays" in caplog.text
+    assert without == with_arrays
+
+
+def test_broken_arrays_are_not_read(built, tmp_path, caplog):
+    copy = tmp_path / "index"
+    shutil.copytree(built, copy)
+    docs = sorted((builds.live_build(copy) / ARRAYS_DIR).glob("*.docs.npy"))[0]
+    docs.write_bytes(docs.read_bytes()[: docs.stat().st_size // 2])  # a file cut short
+    with caplog.at_level(logging.WARNING, "searchapp.engine.whoosh.ranking"):
+        assert results(copy) == results(built)
+    assert "1 of" in caplog.text
+
+
+def test_arrays_of_an_older_version_are_not_read(built, monkeypatch):
+    build_dir = builds.live_build(built)
+    ix = builds.open_build(build_dir)
+    with ix.reader() as reader:
+        segid = next(iter(reader.leaf_readers()))[0].segment().segment_id()
+    assert SegmentArrays.open(build_dir, segid) is not None
+    monkeypatch.setattr("searchapp.engine.whoosh.postings.ARRAYS_VERSION", 99)
+    assert SegmentArrays.open(build_dir, segid) is None
+
+
+def test_an_add_writes_arrays_for_its_segments_and_drops_merged_ones(built, tmp_path, clickid_records):
+    copy = tmp_path / "index"
+    shutil.copytree(built, copy)
+    records = clickid_records[600:650] + [{**clickid_records[0], "title": "Judul diganti untuk uji"}]
+    for n in range(3):  # three adds: Whoosh's writer merges small segments
+        path = tmp_path / f"more-{n}.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records[n::3]), "utf-8")
+        add([path], copy)
+    build_dir = builds.live_build(copy)
+    check_arrays(build_dir)
+    ix = builds.open_build(build_dir)
+    with ix.reader() as reader:
+        segids = {leaf.segment().segment_id() for leaf, _base in reader.leaf_readers()}
+    on_disk = {p.name.split(".v")[0] for p in (build_dir / ARRAYS_DIR).glob("*.npy")}
+    assert on_disk == segids
+    engine = engine_at(copy, "whoosh")
+    try:
+        assert search(engine, '"Judul diganti untuk uji"')["total"] == 1
+    finally:
+        engine.close()
+
+
+def test_derived_arrays_equal_the_ones_a_rebuild_writes(built, tmp_path):
+    """`derive` (for segments Whoosh's writer made) reads back what the lean writer wrote."""
+    build_dir = builds.live_build(built)
+    ix = builds.open_build(build_dir)
+    with ix.reader() as reader:
+        leaf = next(iter(reader.leaf_readers()))[0]
+        segid = leaf.segment().segment_id()
+        written = SegmentArrays.open(build_dir, segid)
+        SegmentArrays.derive(tmp_path, leaf)
+    derived = SegmentArrays.open(tmp_path, segid)
+    assert np.array_equal(derived.docs, written.docs) and np.array_equal(derived.tf, written.tf)
+    assert np.array_equal(derived.offsets, written.offsets) and np.array_equal(derived.starts, written.starts)
+
+
+def test_term_blocks_from_info_equal_by_name(built):
+    ix = builds.open_build(builds.live_build(built))
+    with ix.reader() as reader:
+        leaf = next(iter(reader.leaf_readers()))[0]
+        info = leaf.term_info("body", "banjir")
+        by_name, by_info = TermBlocks(leaf, "body", "banjir"), TermBlocks.from_info(leaf, info)
+        assert [by_name.decode(b)[0].tolist() for b in range(len(by_name))] == \
+            [by_info.decode(b)[0].tolist() for b in range(len(by_info))]
+
