@@ -37,6 +37,9 @@ def check_arrays(build_dir) -> int:
         for leaf, _base in reader.leaf_readers():
             arrays = SegmentArrays.open(build_dir, leaf.segment().segment_id())
             assert arrays is not None
+            for fieldname in ("title", "body", "body_exact", "id", "actor"):
+                assert arrays.words(fieldname) == sorted(t.decode() for t in leaf.lexicon(fieldname)), fieldname
+            assert arrays.words("published") is None  # dates are not text
             for (fieldname, text), (docs, tf) in whoosh_postings(leaf).items():
                 info = leaf.term_info(fieldname, text)
                 got = arrays.postings(info)
@@ -70,6 +73,17 @@ def built(clickid_slice, tmp_path_factory):
 
 def test_a_rebuild_writes_whooshs_postings_as_arrays(built):
     assert check_arrays(builds.live_build(built)) > 100_000
+
+
+def test_the_words_of_a_field_are_read_from_the_arrays(built, tmp_path):
+    engine = engine_at(built, "whoosh")
+    try:
+        snap = engine.snapshot()
+        expected = [t.decode() for t in snap.reader.lexicon("body")]
+        assert all(a is not None for a in snap.ranker.arrays)
+        assert list(snap.words("body")) == expected and len(expected) > 5_000
+    finally:
+        engine.close()
 
 
 def test_search_reads_the_arrays_and_a_build_without_them_the_same(built, tmp_path, caplog):
@@ -138,6 +152,7 @@ def test_derived_arrays_equal_the_ones_a_rebuild_writes(built, tmp_path):
     derived = SegmentArrays.open(tmp_path, segid)
     assert np.array_equal(derived.docs, written.docs) and np.array_equal(derived.tf, written.tf)
     assert np.array_equal(derived.offsets, written.offsets) and np.array_equal(derived.starts, written.starts)
+    assert all(derived.words(f) == written.words(f) for f in ("title", "body", "body_exact", "outlet", "published"))
 
 
 def test_term_blocks_from_info_equal_by_name(built):

@@ -16,6 +16,7 @@ the old way.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import struct
@@ -41,31 +42,47 @@ class SegmentArrays:
     `docs`), and a last row (-1, len(docs)). A term is found by the offset in
     its Whoosh term info, so the terms themselves are not stored twice."""
 
-    def __init__(self, index: np.ndarray, docs: np.ndarray, tf: np.ndarray):
+    def __init__(self, index: np.ndarray, docs: np.ndarray, tf: np.ndarray, words_path: Path):
         self.offsets, self.starts = index[:-1, 0], index[:, 1]
         self.docs, self.tf = docs, tf
+        self._words_path = words_path
+        self._words: dict[str, list[str]] | None = None
 
     @staticmethod
     def paths(build_dir: Path, segid: str) -> dict[str, Path]:
         base = Path(build_dir) / ARRAYS_DIR / f"{segid}.v{ARRAYS_VERSION}"
-        return {part: base.with_name(f"{base.name}.{part}.npy") for part in ("index", "docs", "tf")}
+        paths = {part: base.with_name(f"{base.name}.{part}.npy") for part in ("index", "docs", "tf")}
+        return {**paths, "words": base.with_name(f"{base.name}.words.json")}
 
     @classmethod
     def open(cls, build_dir: Path, segid: str) -> SegmentArrays | None:
         """The segment's arrays, memory-mapped; None when it has none (or they do not fit)."""
         paths = cls.paths(build_dir, segid)
         try:
-            found = cls(*(np.load(paths[p], mmap_mode="r") for p in ("index", "docs", "tf")))
+            found = cls(*(np.load(paths[p], mmap_mode="r") for p in ("index", "docs", "tf")), paths["words"])
         except (OSError, ValueError):
             return None
         if len(found.docs) != len(found.tf) or (len(found.starts) and int(found.starts[-1]) != len(found.docs)):
             return None
         return found
 
+    def words(self, fieldname: str) -> list[str] | None:
+        """The segment's terms of a text field, sorted (read on first use: a
+        correction's lexicon, not every search, needs them); None for a
+        field whose terms are not text (dates, numbers) or an unreadable list."""
+        if self._words is None:
+            try:
+                self._words = json.loads(self._words_path.read_text("utf-8"))
+            except (OSError, ValueError):
+                self._words = {}
+        return self._words.get(fieldname)
+
     @classmethod
-    def write(cls, build_dir: Path, segid: str, terms: Iterable[tuple[int, np.ndarray, np.ndarray]]) -> None:
+    def write(cls, build_dir: Path, segid: str, terms: Iterable[tuple[int, np.ndarray, np.ndarray]],
+              words: dict[str, list[str]]) -> None:
         """Write a segment's arrays from its terms: (Whoosh postings offset,
-        document numbers, weights), in the order of the postings file."""
+        document numbers, weights), in the order of the postings file; and
+        each field's terms (`words`)."""
         offsets, starts, docs, tf, at = [], [], [], [], 0
         for offset, ids, weights in terms:
             offsets.append(offset)
@@ -76,6 +93,9 @@ class SegmentArrays:
         index = np.array([*zip(offsets, starts), (-1, at)], np.int64).reshape(-1, 2)
         paths = cls.paths(build_dir, segid)
         paths["index"].parent.mkdir(exist_ok=True)
+        tmp = paths["words"].with_name(f".{paths['words'].name}.tmp")
+        tmp.write_text(json.dumps(words, ensure_ascii=False), "utf-8")
+        os.replace(tmp, paths["words"])
         for part, array in (("docs", np.concatenate([np.empty(0, np.uint32), *docs])),
                             ("tf", np.concatenate([np.empty(0, np.float32), *tf])), ("index", index)):
             tmp = paths[part].with_name(f".{paths[part].name}.tmp")
@@ -87,8 +107,9 @@ class SegmentArrays:
     def derive(cls, build_dir: Path, leaf) -> None:
         """Write the arrays of a segment Whoosh's own writer made (an `add`),
         decoding its posting blocks once."""
-        rows = []
-        for (_fieldname, _text), info in leaf._terms.items():
+        rows, terms = [], {}
+        for (fieldname, text), info in leaf._terms.items():
+            terms.setdefault(fieldname, []).append(text)
             if info.is_inlined():
                 continue  # found by term_info alone: read the old way
             blocks = TermBlocks.from_info(leaf, info)
@@ -96,7 +117,7 @@ class SegmentArrays:
             ids = np.concatenate([d[0] for d in decoded])
             rows.append((blocks.offset, ids, np.concatenate([_weights(d[1], len(d[0])) for d in decoded])))
         rows.sort(key=lambda row: row[0])
-        cls.write(build_dir, leaf.segment().segment_id(), rows)
+        cls.write(build_dir, leaf.segment().segment_id(), rows, text_terms(terms))
 
     def postings(self, info) -> tuple[np.ndarray, np.ndarray] | None:
         """(document numbers, term frequencies) of the term with this Whoosh
@@ -109,6 +130,17 @@ class SegmentArrays:
             return None
         start, end = int(self.starts[i]), int(self.starts[i + 1])
         return self.docs[start:end].astype(np.int64), self.tf[start:end].astype(np.float64)
+
+
+def text_terms(terms: dict[str, list[bytes]]) -> dict[str, list[str]]:
+    """Each field's terms as sorted text; fields whose terms are not UTF-8 (dates, numbers) left out."""
+    out = {}
+    for fieldname, raw in terms.items():
+        try:
+            out[fieldname] = sorted(t.decode("utf-8") for t in raw)
+        except UnicodeDecodeError:
+            continue
+    return out
 
 
 def _weights(weights, n: int) -> np.ndarray:

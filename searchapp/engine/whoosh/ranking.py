@@ -65,8 +65,8 @@ class Ranker:
         self.columns = columns
         self.k1, self.b = k1, b
         leaves = [leaf for leaf, _base in self.reader.leaf_readers()]
-        self._arrays = [SegmentArrays.open(build, leaf.segment().segment_id()) if build else None for leaf in leaves]
-        missing = sum(a is None for a in self._arrays)
+        self.arrays = [SegmentArrays.open(build, leaf.segment().segment_id()) if build else None for leaf in leaves]
+        missing = sum(a is None for a in self.arrays)
         if build and missing:
             log.warning("%s: %d of %d segments have no postings arrays (a build made before them, or not"
                         " rebuilt since): their terms are decoded from Whoosh's blocks", build, missing, len(leaves))
@@ -98,7 +98,7 @@ class Ranker:
                 self._cache.move_to_end(key)
                 return found
         docs_parts, tf_parts = [], []
-        for (leaf, base), arrays in zip(self.reader.leaf_readers(), self._arrays):
+        for (leaf, base), arrays in zip(self.reader.leaf_readers(), self.arrays):
             docs, tf = read_postings(leaf, fieldname, text, arrays)
             docs_parts.append(docs + base)
             tf_parts.append(tf)

@@ -33,7 +33,7 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from searchapp.engine.whoosh.postings import SegmentArrays
+from searchapp.engine.whoosh.postings import SegmentArrays, text_terms
 
 # A term's postings: docnums, weights, and the encoded values (one bytes per
 # posting, or all of them joined when the format's values have a fixed size).
@@ -182,6 +182,7 @@ class LeanSegmentWriter(SegmentWriter):
         fieldmap = fw._fieldmap
         fields = self.pool.fields
         arrays = []  # (offset in the postings file, docnums, weights): the segment's SegmentArrays
+        words: dict[str, list[bytes]] = {}
         for fieldname in sorted(fields):
             field = self.schema[fieldname]
             fieldid = fieldmap[fieldname] = len(fieldmap)
@@ -191,13 +192,14 @@ class LeanSegmentWriter(SegmentWriter):
                 lengths = [pdr.doc_field_length(d, fieldname) for d in range(doccount)]
             writer = _TermWriter(postfile, self.codec, field.format.fixed_value_size(), lengths)
             terms = fields.pop(fieldname)
+            words[fieldname] = list(terms)
             for tbytes in sorted(terms):
                 postings = terms.pop(tbytes)
                 arrays.append((writer.offset, postings[0], array("f", postings[1])))
                 tindex.add(prefix + tbytes, writer.write(*postings))
         fw.close()
         pdr.close()
-        SegmentArrays.write(Path(self.storage.folder), self.newsegment.segment_id(), arrays)
+        SegmentArrays.write(Path(self.storage.folder), self.newsegment.segment_id(), arrays, text_terms(words))
 
 
 class _TermWriter:

@@ -121,6 +121,10 @@ class WhooshSnapshot(Snapshot):
         return int(self.reader.doc_frequency(field, text))
 
     def words(self, field: str):
+        arrays = self.ranker.arrays
+        lists = [a.words(field) for a in arrays if a is not None]
+        if arrays and len(lists) == len(arrays) and all(w is not None for w in lists):
+            return iter(sorted(set().union(*lists)))  # the segments' word lists: no walk of Whoosh's terms
         return (t.decode("utf-8") for t in self.reader.lexicon(field))
 
     def expand_prefix(self, field: str, prefix: str) -> list[str]:
