@@ -102,3 +102,15 @@ def test_schema_pickle_stays_small():
     """The stemmer must not travel inside the pickled schema (~660 KB if it does)."""
     analysis.Stemmer().stem("menyerang")  # make sure the stemmer is loaded
     assert len(pickle.dumps(build_schema())) < 20_000
+
+
+@pytest.mark.parametrize("data", [
+    b"berlari\tlari\nkekuasaan\tkuasa\npenarikan\ttarik\n",  # as tables.save_stems writes it: sorted
+    b"penarikan\ttarik\nberlari\tlari\nkekuasaan\tkuasa",  # an older, unsorted file without a last newline
+])
+def test_a_stem_table_finds_the_stems_worked_out_before(data):
+    table = analysis.StemTable(data)
+    assert [table.get(w) for w in ("berlari", "kekuasaan", "penarikan")] == ["lari", "kuasa", "tarik"]
+    assert table.get("banjir") is None and table.get("") is None and table.get("zzz") is None
+    stemmer = analysis.Stemmer(table=table)
+    assert stemmer.stem("penarikan") == "tarik"  # the table's stem, not Sastrawi's "tari"

@@ -119,8 +119,21 @@ def save_stems(index_dir: Path, entries: dict[str, str]) -> None:
     tmp = index_dir / f".{STEMS}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(f"# {analysis.stem_cache_fingerprint()}\n")
-        fh.writelines(f"{w}\t{s}\n" for w, s in entries.items() if "\t" not in w and "\n" not in w)
+        fh.writelines(f"{w}\t{s}\n" for w, s in sorted(entries.items()) if "\t" not in w and "\n" not in w)
     os.replace(tmp, index_dir / STEMS)
+
+
+def stem_table(index_dir: Path) -> analysis.StemTable | None:
+    """The stems earlier builds worked out, to be looked up word by word
+    (a serving process: a dict of them would hold ~17 MB); None when there
+    are none or they are stale."""
+    try:
+        with open(index_dir / STEMS, "rb") as fh:
+            if fh.readline().decode("utf-8", "replace").strip() != f"# {analysis.stem_cache_fingerprint()}":
+                return None
+            return analysis.StemTable(fh.read())
+    except (OSError, ValueError):
+        return None
 
 
 @dataclass
@@ -141,8 +154,7 @@ class BuildTables:
         worked out (kept beside the builds): a new process's first queries
         and snippets need not wait on Sastrawi (~0.3 ms a word)."""
         gazetteer = Gazetteer.load(actor_files(build_dir))
-        stemmer = analysis.Stemmer(gazetteer.protected_words())
-        stemmer.load(load_stems(build_dir.parent))
+        stemmer = analysis.Stemmer(gazetteer.protected_words(), stem_table(build_dir.parent))
         return cls(
             directory=build_dir,
             gazetteer=gazetteer,
