@@ -29,6 +29,16 @@ def whoosh_postings(leaf):
     return out
 
 
+def whoosh_positions(leaf, info) -> dict[int, list[int]]:
+    blocks = TermBlocks.from_info(leaf, info)
+    decode = leaf.schema["body"].format.decode_positions
+    out = {}
+    for b in range(len(blocks)):
+        ids, _weights, values = blocks.decode(b)
+        out.update({int(d): decode(v) for d, v in zip(ids, values)})
+    return out
+
+
 def check_arrays(build_dir) -> int:
     """Assert every segment's arrays hold Whoosh's postings, term for term; the postings compared."""
     ix = builds.open_build(build_dir)
@@ -49,6 +59,11 @@ def check_arrays(build_dir) -> int:
                 assert got is not None, (fieldname, text)
                 assert np.array_equal(got[0], docs) and np.array_equal(got[1], tf), (fieldname, text)
                 compared += len(docs)
+                if fieldname in ("title", "body"):
+                    expected = whoosh_positions(leaf, info)
+                    assert arrays.positions(info, docs) == expected, (fieldname, text)
+                    some = np.arange(0, leaf.doc_count_all(), 7)  # documents with and without the term
+                    assert arrays.positions(info, some) == {d: p for d, p in expected.items() if d % 7 == 0}
     return compared
 
 

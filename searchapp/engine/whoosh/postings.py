@@ -31,7 +31,8 @@ from whoosh.reading import TermNotFound
 
 _INT = struct.Struct("!i")  # Whoosh's StructFile.write_int
 ARRAYS_DIR = "postings"  # in a build: <segment id>.v<ARRAYS_VERSION>.{index,docs,tf}.npy
-ARRAYS_VERSION = 1  # raised when what the arrays hold changes: older arrays are then not read
+ARRAYS_VERSION = 2  # raised when what the arrays hold changes: older arrays are then not read
+_PARTS = ("index", "docs", "tf", "pos_starts", "pos")
 
 
 class SegmentArrays:
@@ -40,18 +41,22 @@ class SegmentArrays:
     the order the segment's postings file holds them; `index` has a row per
     term, (the offset of its postings in Whoosh's file, where it starts in
     `docs`), and a last row (-1, len(docs)). A term is found by the offset in
-    its Whoosh term info, so the terms themselves are not stored twice."""
+    its Whoosh term info, so the terms themselves are not stored twice.
+    Positions, for the fields that keep them: `pos` (uint32), each posting's
+    from `pos_starts[i]` to `pos_starts[i + 1]` (empty in other fields)."""
 
-    def __init__(self, index: np.ndarray, docs: np.ndarray, tf: np.ndarray, words_path: Path):
+    def __init__(self, index: np.ndarray, docs: np.ndarray, tf: np.ndarray, pos_starts: np.ndarray,
+                 pos: np.ndarray, words_path: Path):
         self.offsets, self.starts = index[:-1, 0], index[:, 1]
         self.docs, self.tf = docs, tf
+        self.pos_starts, self.pos = pos_starts, pos
         self._words_path = words_path
         self._words: dict[str, list[str]] | None = None
 
     @staticmethod
     def paths(build_dir: Path, segid: str) -> dict[str, Path]:
         base = Path(build_dir) / ARRAYS_DIR / f"{segid}.v{ARRAYS_VERSION}"
-        paths = {part: base.with_name(f"{base.name}.{part}.npy") for part in ("index", "docs", "tf")}
+        paths = {part: base.with_name(f"{base.name}.{part}.npy") for part in _PARTS}
         return {**paths, "words": base.with_name(f"{base.name}.words.json")}
 
     @classmethod
@@ -59,10 +64,12 @@ class SegmentArrays:
         """The segment's arrays, memory-mapped; None when it has none (or they do not fit)."""
         paths = cls.paths(build_dir, segid)
         try:
-            found = cls(*(np.load(paths[p], mmap_mode="r") for p in ("index", "docs", "tf")), paths["words"])
+            found = cls(*(np.load(paths[p], mmap_mode="r") for p in _PARTS), paths["words"])
         except (OSError, ValueError):
             return None
-        if len(found.docs) != len(found.tf) or (len(found.starts) and int(found.starts[-1]) != len(found.docs)):
+        n = len(found.docs)
+        if len(found.tf) != n or len(found.pos_starts) != n + 1 or int(found.starts[-1]) != n or (
+                int(found.pos_starts[-1]) != len(found.pos)):
             return None
         return found
 
@@ -78,26 +85,32 @@ class SegmentArrays:
         return self._words.get(fieldname)
 
     @classmethod
-    def write(cls, build_dir: Path, segid: str, terms: Iterable[tuple[int, np.ndarray, np.ndarray]],
-              words: dict[str, list[str]]) -> None:
+    def write(cls, build_dir: Path, segid: str, terms: Iterable[tuple], words: dict[str, list[str]]) -> None:
         """Write a segment's arrays from its terms: (Whoosh postings offset,
-        document numbers, weights), in the order of the postings file; and
-        each field's terms (`words`)."""
-        offsets, starts, docs, tf, at = [], [], [], [], 0
-        for offset, ids, weights in terms:
+        document numbers, weights, positions per posting or None, all
+        positions), in the order of the postings file; and each field's
+        terms (`words`)."""
+        offsets, starts, docs, tf, counts, pos, at = [], [], [], [], [], [], 0
+        for offset, ids, weights, per_posting, flat in terms:
             offsets.append(offset)
             starts.append(at)
             docs.append(np.asarray(ids, np.uint32))
             tf.append(np.asarray(weights, np.float32))
+            counts.append(np.asarray(per_posting, np.int64) if per_posting is not None else np.zeros(len(ids), np.int64))
+            if flat is not None:
+                pos.append(np.asarray(flat, np.uint32))
             at += len(ids)
         index = np.array([*zip(offsets, starts), (-1, at)], np.int64).reshape(-1, 2)
+        pos_starts = np.concatenate([[0], np.cumsum(np.concatenate([np.empty(0, np.int64), *counts]))])
         paths = cls.paths(build_dir, segid)
         paths["index"].parent.mkdir(exist_ok=True)
         tmp = paths["words"].with_name(f".{paths['words'].name}.tmp")
         tmp.write_text(json.dumps(words, ensure_ascii=False), "utf-8")
         os.replace(tmp, paths["words"])
         for part, array in (("docs", np.concatenate([np.empty(0, np.uint32), *docs])),
-                            ("tf", np.concatenate([np.empty(0, np.float32), *tf])), ("index", index)):
+                            ("tf", np.concatenate([np.empty(0, np.float32), *tf])),
+                            ("pos_starts", pos_starts.astype(np.int64)),
+                            ("pos", np.concatenate([np.empty(0, np.uint32), *pos])), ("index", index)):
             tmp = paths[part].with_name(f".{paths[part].name}.tmp")
             with open(tmp, "wb") as fh:
                 np.save(fh, array)
@@ -115,7 +128,13 @@ class SegmentArrays:
             blocks = TermBlocks.from_info(leaf, info)
             decoded = [blocks.decode(b) for b in range(len(blocks))]
             ids = np.concatenate([d[0] for d in decoded])
-            rows.append((blocks.offset, ids, np.concatenate([_weights(d[1], len(d[0])) for d in decoded])))
+            weights = np.concatenate([_weights(d[1], len(d[0])) for d in decoded])
+            fmt = leaf.schema[fieldname].format
+            if fmt.supports("positions"):
+                lists = [fmt.decode_positions(v) for d in decoded for v in d[2]]
+                rows.append((blocks.offset, ids, weights, [len(p) for p in lists], [x for p in lists for x in p]))
+            else:
+                rows.append((blocks.offset, ids, weights, None, None))
         rows.sort(key=lambda row: row[0])
         cls.write(build_dir, leaf.segment().segment_id(), rows, text_terms(terms))
 
@@ -130,6 +149,25 @@ class SegmentArrays:
             return None
         start, end = int(self.starts[i]), int(self.starts[i + 1])
         return self.docs[start:end].astype(np.int64), self.tf[start:end].astype(np.float64)
+
+    def positions(self, info, docs: np.ndarray) -> dict[int, list[int]] | None:
+        """The term's positions in those of `docs` (segment document numbers,
+        ascending) that hold it, or None when these arrays do not hold the term."""
+        if info.is_inlined():
+            return None
+        offset = info.extent()[0]
+        i = int(np.searchsorted(self.offsets, offset))
+        if i >= len(self.offsets) or self.offsets[i] != offset:
+            return None
+        start, end = int(self.starts[i]), int(self.starts[i + 1])
+        held = self.docs[start:end]
+        at = np.searchsorted(held, docs)
+        inside = at < len(held)
+        hit = np.zeros(len(docs), bool)
+        hit[inside] = held[at[inside]] == docs[inside]
+        rows = at[hit] + start
+        bounds = zip(self.pos_starts[rows].tolist(), self.pos_starts[rows + 1].tolist())
+        return {d: self.pos[a:b].tolist() for d, (a, b) in zip(docs[hit].tolist(), bounds)}
 
 
 def text_terms(terms: dict[str, list[bytes]]) -> dict[str, list[str]]:

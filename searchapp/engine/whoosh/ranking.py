@@ -276,7 +276,18 @@ class Ranker:
         out = {}
         for i, (leaf, base) in enumerate(self.reader.leaf_readers()):
             local = docs[(docs >= base) & (docs < base + leaf.doc_count_all())] - base
-            blocks = self._term_blocks(i, leaf, fieldname, text) if len(local) else None
+            if not len(local):
+                continue
+            arrays = self.arrays[i]
+            if arrays is not None:
+                try:
+                    found = arrays.positions(leaf.term_info(fieldname, text), local)
+                except TermNotFound:
+                    continue
+                if found is not None:
+                    out.update({d + base: p for d, p in found.items()})
+                    continue
+            blocks = self._term_blocks(i, leaf, fieldname, text)
             if blocks is not None:
                 decode = leaf.schema[fieldname].format.decode_positions
                 for d, positions in block_positions(blocks, decode, local.tolist()):

@@ -20,7 +20,8 @@ import copy
 import zlib
 from array import array
 from collections import Counter
-from pickle import dumps
+from itertools import accumulate
+from pickle import dumps, loads
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ Postings = tuple[array, array, "list[bytes] | bytearray"]
 
 _FREQ_BYTES = [pack_uint(n) for n in range(256)]
 _ONE_POSITION: dict[int, bytes] = {}
+_POSITION_OF: dict[bytes, int] = {}  # _ONE_POSITION read back: most postings hold one position
 _LENGTH_BYTE: dict[int | None, int] = {}
 
 
@@ -63,10 +65,19 @@ def _positions_bytes(poslist: list[int]) -> bytes:
         pickled = _ONE_POSITION.get(pos)
         if pickled is None:
             pickled = _ONE_POSITION[pos] = dumps([pos], 2)
+            _POSITION_OF[pickled] = pos
         return _FREQ_BYTES[1] + pickled
     deltas = [poslist[0]]
     deltas += [b - a for a, b in zip(poslist, poslist[1:])]
     return pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
+def _positions_of(value: bytes) -> list[int]:
+    """The positions `_positions_bytes` encoded (Positions.decode_positions, without a pickle for one)."""
+    pos = _POSITION_OF.get(value[4:]) if value[:4] == _FREQ_BYTES[1] else None
+    if pos is not None:
+        return [pos]
+    return list(accumulate(loads(value[4:])))
 
 
 class _TermListPositions(formats.Positions):
@@ -193,9 +204,15 @@ class LeanSegmentWriter(SegmentWriter):
             writer = _TermWriter(postfile, self.codec, field.format.fixed_value_size(), lengths)
             terms = fields.pop(fieldname)
             words[fieldname] = list(terms)
+            positioned = type(field.format) in (_TermListPositions, formats.Positions)  # not Characters
             for tbytes in sorted(terms):
                 postings = terms.pop(tbytes)
-                arrays.append((writer.offset, postings[0], array("f", postings[1])))
+                if positioned:
+                    lists = [_positions_of(v) for v in postings[2]]
+                    arrays.append((writer.offset, postings[0], array("f", postings[1]), [len(p) for p in lists],
+                                   [x for p in lists for x in p]))
+                else:
+                    arrays.append((writer.offset, postings[0], array("f", postings[1]), None, None))
                 tindex.add(prefix + tbytes, writer.write(*postings))
         fw.close()
         pdr.close()
