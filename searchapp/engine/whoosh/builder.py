@@ -161,7 +161,7 @@ def _segment_arrays(ix, build_dir: Path) -> None:
             kept |= {p.name for p in SegmentArrays.paths(build_dir, segid).values()}
             if SegmentArrays.open(build_dir, segid) is None:
                 SegmentArrays.derive(build_dir, leaf)
-    for path in (build_dir / ARRAYS_DIR).glob("*"):
+    for path in (build_dir / ARRAYS_DIR).iterdir():
         if path.name not in kept:
             path.unlink(missing_ok=True)
 

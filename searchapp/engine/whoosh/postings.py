@@ -19,9 +19,12 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
+from array import array
+from itertools import chain
 import struct
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -85,42 +88,10 @@ class SegmentArrays:
         return self._words.get(fieldname)
 
     @classmethod
-    def write(cls, build_dir: Path, segid: str, terms: Iterable[tuple], words: dict[str, list[str]]) -> None:
-        """Write a segment's arrays from its terms: (Whoosh postings offset,
-        document numbers, weights, positions per posting or None, all
-        positions), in the order of the postings file; and each field's
-        terms (`words`)."""
-        offsets, starts, docs, tf, counts, pos, at = [], [], [], [], [], [], 0
-        for offset, ids, weights, per_posting, flat in terms:
-            offsets.append(offset)
-            starts.append(at)
-            docs.append(np.asarray(ids, np.uint32))
-            tf.append(np.asarray(weights, np.float32))
-            counts.append(np.asarray(per_posting, np.int64) if per_posting is not None else np.zeros(len(ids), np.int64))
-            if flat is not None:
-                pos.append(np.asarray(flat, np.uint32))
-            at += len(ids)
-        index = np.array([*zip(offsets, starts), (-1, at)], np.int64).reshape(-1, 2)
-        pos_starts = np.concatenate([[0], np.cumsum(np.concatenate([np.empty(0, np.int64), *counts]))])
-        paths = cls.paths(build_dir, segid)
-        paths["index"].parent.mkdir(exist_ok=True)
-        tmp = paths["words"].with_name(f".{paths['words'].name}.tmp")
-        tmp.write_text(json.dumps(words, ensure_ascii=False), "utf-8")
-        os.replace(tmp, paths["words"])
-        for part, array in (("docs", np.concatenate([np.empty(0, np.uint32), *docs])),
-                            ("tf", np.concatenate([np.empty(0, np.float32), *tf])),
-                            ("pos_starts", pos_starts.astype(np.int64)),
-                            ("pos", np.concatenate([np.empty(0, np.uint32), *pos])), ("index", index)):
-            tmp = paths[part].with_name(f".{paths[part].name}.tmp")
-            with open(tmp, "wb") as fh:
-                np.save(fh, array)
-            os.replace(tmp, paths[part])  # the index last: arrays without it are not read
-
-    @classmethod
     def derive(cls, build_dir: Path, leaf) -> None:
         """Write the arrays of a segment Whoosh's own writer made (an `add`),
         decoding its posting blocks once."""
-        rows, terms = [], {}
+        rows, terms = [], {}  # an add's segment is small: its rows are put in offset order in memory
         for (fieldname, text), info in leaf._terms.items():
             terms.setdefault(fieldname, []).append(text)
             if info.is_inlined():
@@ -132,11 +103,15 @@ class SegmentArrays:
             fmt = leaf.schema[fieldname].format
             if fmt.supports("positions"):
                 lists = [fmt.decode_positions(v) for d in decoded for v in d[2]]
-                rows.append((blocks.offset, ids, weights, [len(p) for p in lists], [x for p in lists for x in p]))
+                rows.append((blocks.offset, ids, weights, np.fromiter(map(len, lists), np.int64, len(lists)),
+                             np.fromiter(chain.from_iterable(lists), np.uint32)))
             else:
                 rows.append((blocks.offset, ids, weights, None, None))
         rows.sort(key=lambda row: row[0])
-        cls.write(build_dir, leaf.segment().segment_id(), rows, text_terms(terms))
+        writer = ArraysWriter(build_dir, leaf.segment().segment_id())
+        for row in rows:
+            writer.add(*row)
+        writer.close(text_terms(terms))
 
     def postings(self, info) -> tuple[np.ndarray, np.ndarray] | None:
         """(document numbers, term frequencies) of the term with this Whoosh
@@ -168,6 +143,65 @@ class SegmentArrays:
         rows = at[hit] + start
         bounds = zip(self.pos_starts[rows].tolist(), self.pos_starts[rows + 1].tolist())
         return {d: self.pos[a:b].tolist() for d, (a, b) in zip(docs[hit].tolist(), bounds)}
+
+
+class ArraysWriter:
+    """Writes a segment's SegmentArrays term by term, each part streamed to
+    a file as it comes: a segment's postings and positions (twice the size
+    of Whoosh's compressed blocks) are never all in memory at once."""
+
+    _RAW = {"docs": np.uint32, "tf": np.float32, "pos_starts": np.int64, "pos": np.uint32}
+
+    def __init__(self, build_dir: Path, segid: str):
+        self.paths = SegmentArrays.paths(build_dir, segid)
+        self.paths["index"].parent.mkdir(exist_ok=True)
+        self._raw = {part: open(self._tmp(part), "wb") for part in self._RAW}
+        self._index = array("q")
+        self._postings = self._positions = 0
+
+    def _tmp(self, part: str) -> Path:
+        return self.paths[part].with_name(f".{self.paths[part].name}.tmp")
+
+    def add(self, offset: int, ids, weights, counts=None, flat=None) -> None:
+        """A term: its offset in Whoosh's postings file, document numbers,
+        weights, and for a field with positions each posting's count of
+        positions and all of them."""
+        n = len(ids)
+        self._index.extend((offset, self._postings))
+        self._raw["docs"].write(np.asarray(ids, np.uint32).tobytes())
+        self._raw["tf"].write(np.asarray(weights, np.float32).tobytes())
+        counts = np.zeros(n, np.int64) if counts is None else np.asarray(counts, np.int64)
+        ends = np.cumsum(counts) + self._positions
+        self._raw["pos_starts"].write((ends - counts).tobytes())
+        if flat is not None:
+            self._raw["pos"].write(np.asarray(flat, np.uint32).tobytes())
+        self._postings += n
+        self._positions = int(ends[-1]) if n else self._positions
+
+    def close(self, words: dict[str, list[str]]) -> None:
+        """Finish the files: each part an .npy of what was streamed, the word
+        lists, and the index last (arrays without it are not read)."""
+        self._raw["pos_starts"].write(np.int64(self._positions).tobytes())
+        for fh in self._raw.values():
+            fh.close()
+        tmp = self._tmp("words")
+        tmp.write_text(json.dumps(words, ensure_ascii=False), "utf-8")
+        os.replace(tmp, self.paths["words"])
+        sizes = {"docs": self._postings, "tf": self._postings, "pos_starts": self._postings + 1, "pos": self._positions}
+        for part, dtype in self._RAW.items():
+            raw, done = self._tmp(part), self._tmp(part).with_suffix(".npy")
+            with open(done, "wb") as out, open(raw, "rb") as src:
+                header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
+                          "shape": (sizes[part],)}
+                np.lib.format.write_array_header_1_0(out, header)
+                shutil.copyfileobj(src, out, 1 << 20)
+            raw.unlink()
+            os.replace(done, self.paths[part])
+        self._index.extend((-1, self._postings))
+        tmp = self._tmp("index")
+        with open(tmp, "wb") as fh:
+            np.save(fh, np.frombuffer(self._index, np.int64).reshape(-1, 2))
+        os.replace(tmp, self.paths["index"])
 
 
 def text_terms(terms: dict[str, list[bytes]]) -> dict[str, list[str]]:

@@ -20,7 +20,7 @@ import copy
 import zlib
 from array import array
 from collections import Counter
-from itertools import accumulate
+from itertools import accumulate, chain
 from pickle import dumps, loads
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from searchapp.engine.whoosh.postings import SegmentArrays, text_terms
+from searchapp.engine.whoosh.postings import ArraysWriter, text_terms
 
 # A term's postings: docnums, weights, and the encoded values (one bytes per
 # posting, or all of them joined when the format's values have a fixed size).
@@ -192,7 +192,7 @@ class LeanSegmentWriter(SegmentWriter):
         postfile, tindex = fw._postfile, fw._tindex
         fieldmap = fw._fieldmap
         fields = self.pool.fields
-        arrays = []  # (offset in the postings file, docnums, weights): the segment's SegmentArrays
+        arrays = ArraysWriter(Path(self.storage.folder), self.newsegment.segment_id())
         words: dict[str, list[bytes]] = {}
         for fieldname in sorted(fields):
             field = self.schema[fieldname]
@@ -209,14 +209,14 @@ class LeanSegmentWriter(SegmentWriter):
                 postings = terms.pop(tbytes)
                 if positioned:
                     lists = [_positions_of(v) for v in postings[2]]
-                    arrays.append((writer.offset, postings[0], array("f", postings[1]), [len(p) for p in lists],
-                                   [x for p in lists for x in p]))
+                    arrays.add(writer.offset, postings[0], postings[1], array("I", map(len, lists)),
+                               array("I", chain.from_iterable(lists)))
                 else:
-                    arrays.append((writer.offset, postings[0], array("f", postings[1]), None, None))
+                    arrays.add(writer.offset, postings[0], postings[1])
                 tindex.add(prefix + tbytes, writer.write(*postings))
         fw.close()
         pdr.close()
-        SegmentArrays.write(Path(self.storage.folder), self.newsegment.segment_id(), arrays, text_terms(words))
+        arrays.close(text_terms(words))
 
 
 class _TermWriter:
