@@ -113,28 +113,32 @@ class SegmentArrays:
             writer.add(*row)
         writer.close(text_terms(terms))
 
-    def postings(self, info) -> tuple[np.ndarray, np.ndarray] | None:
-        """(document numbers, term frequencies) of the term with this Whoosh
-        term info, or None when these arrays do not hold it."""
+    def _span(self, info) -> tuple[int, int] | None:
+        """Where the term with this Whoosh term info lies in `docs`, or None
+        when these arrays do not hold it (inlined in the term dictionary)."""
         if info.is_inlined():
             return None
         offset = info.extent()[0]
         i = int(np.searchsorted(self.offsets, offset))
         if i >= len(self.offsets) or self.offsets[i] != offset:
             return None
-        start, end = int(self.starts[i]), int(self.starts[i + 1])
+        return int(self.starts[i]), int(self.starts[i + 1])
+
+    def postings(self, info) -> tuple[np.ndarray, np.ndarray] | None:
+        """(document numbers, term frequencies) of a term, or None when these arrays do not hold it."""
+        span = self._span(info)
+        if span is None:
+            return None
+        start, end = span
         return self.docs[start:end].astype(np.int64), self.tf[start:end].astype(np.float64)
 
     def positions(self, info, docs: np.ndarray) -> dict[int, list[int]] | None:
         """The term's positions in those of `docs` (segment document numbers,
         ascending) that hold it, or None when these arrays do not hold the term."""
-        if info.is_inlined():
+        span = self._span(info)
+        if span is None:
             return None
-        offset = info.extent()[0]
-        i = int(np.searchsorted(self.offsets, offset))
-        if i >= len(self.offsets) or self.offsets[i] != offset:
-            return None
-        start, end = int(self.starts[i]), int(self.starts[i + 1])
+        start, end = span
         held = self.docs[start:end]
         at = np.searchsorted(held, docs)
         inside = at < len(held)
