@@ -17,6 +17,10 @@ page cache for both (they were just written or read). Two query sets:
   a gazetteer name, a year alone or after a word, an abbreviation of
   data/abbreviations.tsv (seeded).
 
+The peer is SQLite FTS5 over the same Sastrawi stems (bench/peers.py:
+AND of the stems, bm25, facet counts by GROUP BY, snippet), built once and
+run the same way in a fresh process.
+
 Percentiles are per round; the table shows the median over the rounds.
 """
 
@@ -72,32 +76,46 @@ def typed_queries(records: list[dict], seed: int = SEED, n: int = TYPED) -> list
     return out
 
 
-def child(index_dir: str, queries_path: str) -> None:
-    """In a fresh process: every query once, then once more; seconds per query."""
-    from searchapp.engine import open_engine
-    from searchapp.errors import QueryError
-    from searchapp.search import search
-
+def child(where: str, queries_path: str) -> None:
+    """In a fresh process: every query once, then once more; seconds per
+    query. `where` is an index directory, or "fts5:" and the peer's database."""
     sets = json.loads(Path(queries_path).read_text("utf-8"))
-    engine = open_engine(Path(index_dir))
+    if where.startswith("fts5:"):
+        import peers
+
+        peers.new_stemmer()  # a fresh process's Sastrawi, its cache empty as ours
+        fts = peers.Fts5(Path(where[5:]).parent)
+        fts.path = Path(where[5:])
+        fts.open()
+        run, close = fts.search, fts.close
+    else:
+        from searchapp.engine import open_engine
+        from searchapp.errors import QueryError
+        from searchapp.search import search
+
+        engine = open_engine(Path(where))
+
+        def run(q: dict) -> None:
+            try:
+                search(engine, q["q"], **common.search_kwargs(q))
+            except QueryError:
+                pass
+
+        close = engine.close
     t0 = time.perf_counter()
-    search(engine, "indonesia")  # opens the index: not a reader's query
-    opened = time.perf_counter() - t0
-    out = {"open_s": opened}
+    run({"q": "indonesia", "outlet": [], "actor": [], "topic": []})  # opens the index: not a reader's query
+    out = {"open_s": time.perf_counter() - t0}
     for name, queries in sets.items():
         passes = []
         for _ in range(2):
             seconds = []
             for q in queries:
                 t0 = time.perf_counter()
-                try:
-                    search(engine, q["q"], **common.search_kwargs(q))
-                except QueryError:
-                    pass
+                run(q)
                 seconds.append(time.perf_counter() - t0)
             passes.append(seconds)
         out[name] = passes
-    engine.close()
+    close()
     print(json.dumps(out))
 
 
@@ -136,13 +154,20 @@ def main() -> None:
         shutil.copytree(index, before, symlinks=True)
         shutil.rmtree(builds.live_build(before) / ARRAYS_DIR)
         arrays_mb = sum(p.stat().st_size for p in (builds.live_build(index) / ARRAYS_DIR).glob("*")) / 1e6
-        sets = {"words": common.make_queries(records, common.index_facets(index)), "typed": typed_queries(records)}
+        facets = common.index_facets(index)
+        sets = {"words": common.make_queries(records, facets), "typed": typed_queries(records)}
+        import peers
+
+        fts = peers.Fts5(tmp)
+        started = time.perf_counter()
+        fts.build(args.corpus, None, facets)
+        print(f"FTS5 peer built in {time.perf_counter() - started:.1f} s")
         queries_path = tmp / "queries.json"
         queries_path.write_text(json.dumps(sets, ensure_ascii=False), "utf-8")
         print(f"postings arrays: {arrays_mb:.1f} MB; queries: words {len(sets['words'])}, typed {len(sets['typed'])}")
-        runs: dict[str, list[dict]] = {"before (blocks)": [], "after (arrays)": []}
+        runs: dict[str, list[dict]] = {"before (blocks)": [], "after (arrays)": [], "FTS5": []}
         for r in range(args.rounds):
-            for label, where in (("before (blocks)", before), ("after (arrays)", index)):
+            for label, where in (("before (blocks)", before), ("after (arrays)", index), ("FTS5", f"fts5:{fts.path}")):
                 done = subprocess.run([sys.executable, __file__, "--child", str(where), str(queries_path)],
                                       capture_output=True, text=True, check=True)
                 runs[label].append(json.loads(done.stdout.strip().splitlines()[-1]))
