@@ -54,7 +54,6 @@ class SegmentArrays:
         self.docs, self.tf = docs, tf
         self.pos_starts, self.pos = pos_starts, pos
         self._words_path = words_path
-        self._words: dict[str, list[str]] | None = None
 
     @staticmethod
     def paths(build_dir: Path, segid: str) -> dict[str, Path]:
@@ -77,15 +76,18 @@ class SegmentArrays:
         return found
 
     def words(self, fieldname: str) -> list[str] | None:
-        """The segment's terms of a text field, sorted (read on first use: a
-        correction's lexicon, not every search, needs them); None for a
-        field whose terms are not text (dates, numbers) or an unreadable list."""
-        if self._words is None:
-            try:
-                self._words = json.loads(self._words_path.read_text("utf-8"))
-            except (OSError, ValueError):
-                self._words = {}
-        return self._words.get(fieldname)
+        """The segment's terms of a text field, sorted; None for a field whose
+        terms are not text (dates, numbers) or an unreadable list. Read from
+        the file at each call, nothing kept: a did-you-mean's lexicon asks
+        once per build, and every field's terms held as strings would cost
+        a serving process tens of MB."""
+        try:
+            joined = json.loads(self._words_path.read_text("utf-8")).get(fieldname)
+        except (OSError, ValueError):
+            return None
+        if joined is None:
+            return None
+        return joined.split("\n") if joined else []
 
     @classmethod
     def derive(cls, build_dir: Path, leaf) -> None:
@@ -188,8 +190,8 @@ class ArraysWriter:
         self._raw["pos_starts"].write(np.int64(self._positions).tobytes())
         for fh in self._raw.values():
             fh.close()
-        tmp = self._tmp("words")
-        tmp.write_text(json.dumps(words, ensure_ascii=False), "utf-8")
+        tmp = self._tmp("words")  # a field's terms as one string: one object each when read, not one a term
+        tmp.write_text(json.dumps({f: "\n".join(ws) for f, ws in words.items()}, ensure_ascii=False), "utf-8")
         os.replace(tmp, self.paths["words"])
         sizes = {"docs": self._postings, "tf": self._postings, "pos_starts": self._postings + 1, "pos": self._positions}
         for part, dtype in self._RAW.items():
@@ -209,13 +211,16 @@ class ArraysWriter:
 
 
 def text_terms(terms: dict[str, list[bytes]]) -> dict[str, list[str]]:
-    """Each field's terms as sorted text; fields whose terms are not UTF-8 (dates, numbers) left out."""
+    """Each field's terms as sorted text; fields whose terms are not UTF-8
+    (dates, numbers) or hold a line break (an id as given) left out."""
     out = {}
     for fieldname, raw in terms.items():
         try:
-            out[fieldname] = sorted(t.decode("utf-8") for t in raw)
+            words = sorted(t.decode("utf-8") for t in raw)
         except UnicodeDecodeError:
             continue
+        if not any("\n" in w for w in words):
+            out[fieldname] = words
     return out
 
 
