@@ -4,8 +4,8 @@ Whoosh matches and scores one posting per Python call (about a microsecond
 each, and a search walked every posting twice: for the matched set and for the
 ranked top). Here a term's postings are read once per build into an array of
 documents and one of their BM25 scores, kept in a bounded cache; a query is
-then matched and scored for all documents at once. The
-postings themselves come from the arrays a build writes beside Whoosh's files
+then matched and scored for all documents at once. The postings (and
+positions) come from the arrays a build writes beside Whoosh's files
 (postings.SegmentArrays: sliced, not decoded), else from Whoosh's blocks. The
 proximity bonus, which needs positions, is checked last and only for the
 documents that could still reach the page; a phrase reads positions only
