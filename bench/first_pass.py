@@ -120,9 +120,8 @@ def child(where: str, queries_path: str) -> None:
 
 
 def percentiles(seconds: list[float]) -> dict:
-    ms = sorted(1000 * s for s in seconds)
-    pick = lambda p: ms[min(len(ms) - 1, int(round(p / 100 * (len(ms) - 1))))]  # noqa: E731
-    return {"p50": pick(50), "p90": pick(90), "p99": pick(99)}
+    ms = [1000 * s for s in seconds]
+    return {f"p{p}": common.percentile(ms, p) for p in (50, 90, 99)}
 
 
 def main() -> None:

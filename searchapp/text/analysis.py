@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache, lru_cache
+from itertools import accumulate
 from importlib import resources
 
 
@@ -151,16 +153,11 @@ class StemTable:
     as read: a tenth of the memory of a dict of them."""
 
     def __init__(self, data: bytes):
-        lines = data.split(b"\n")
-        if any(a > b for a, b in zip(lines, lines[1:]) if b):
-            data = b"\n".join(sorted(line for line in lines if line))  # written unsorted by an older version
-        self._data = data
-        self._starts = array("q")
-        at = 0
-        while at < len(data):
-            self._starts.append(at)
-            end = data.find(b"\n", at)
-            at = len(data) if end < 0 else end + 1
+        lines = [line for line in data.split(b"\n") if line]
+        if any(a > b for a, b in zip(lines, lines[1:])):
+            lines.sort()  # written unsorted by an older version
+        self._data = b"\n".join(lines)
+        self._starts = array("q", accumulate((len(line) + 1 for line in lines[:-1]), initial=0) if lines else ())
 
     def _key(self, i: int) -> bytes:
         start = self._starts[i]
@@ -168,18 +165,12 @@ class StemTable:
 
     def get(self, word: str) -> str | None:
         key = word.encode("utf-8")
-        lo, hi = 0, len(self._starts)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self._key(mid) < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < len(self._starts) and self._key(lo) == key:
-            start = self._starts[lo] + len(key) + 1
-            end = self._data.find(b"\n", start)
-            return self._data[start:end if end >= 0 else len(self._data)].decode("utf-8")
-        return None
+        i = bisect_left(range(len(self._starts)), key, key=self._key)
+        if i == len(self._starts) or self._key(i) != key:
+            return None
+        start = self._starts[i] + len(key) + 1
+        end = self._data.find(b"\n", start)
+        return self._data[start:end if end >= 0 else len(self._data)].decode("utf-8")
 
 
 class Stemmer:

@@ -7,8 +7,9 @@ whole extent in one read instead, decodes a block per 128 postings, and for
 positions decodes only the blocks that hold the wanted documents. Decoding
 is still Python (a pickle per block): a cold query for a common word paid it
 for every block. So a build also writes each segment's postings as flat
-arrays (`SegmentArrays`: document numbers and frequencies, term after term,
-and where each term starts), which a search memory-maps and slices: nothing
+arrays (`SegmentArrays`: document numbers, frequencies and positions, term
+after term, where each term starts, and each field's words), which a search
+memory-maps and slices: nothing
 to decode, and serving processes share the pages. Whoosh's files stay the
 index of record; a segment without arrays (a build made before them) is read
 the old way.
@@ -33,7 +34,7 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.reading import TermNotFound
 
 _INT = struct.Struct("!i")  # Whoosh's StructFile.write_int
-ARRAYS_DIR = "postings"  # in a build: <segment id>.v<ARRAYS_VERSION>.{index,docs,tf}.npy
+ARRAYS_DIR = "postings"  # in a build: <segment id>.v<ARRAYS_VERSION>.{index,docs,tf,pos_starts,pos}.npy, .words.json
 ARRAYS_VERSION = 2  # raised when what the arrays hold changes: older arrays are then not read
 _PARTS = ("index", "docs", "tf", "pos_starts", "pos")
 
@@ -99,12 +100,10 @@ class SegmentArrays:
             if info.is_inlined():
                 continue  # found by term_info alone: read the old way
             blocks = TermBlocks.from_info(leaf, info)
-            decoded = [blocks.decode(b) for b in range(len(blocks))]
-            ids = np.concatenate([d[0] for d in decoded])
-            weights = np.concatenate([_weights(d[1], len(d[0])) for d in decoded])
+            ids, weights, values = decode_all(blocks)
             fmt = leaf.schema[fieldname].format
             if fmt.supports("positions"):
-                lists = [fmt.decode_positions(v) for d in decoded for v in d[2]]
+                lists = [fmt.decode_positions(v) for v in values]
                 rows.append((blocks.offset, ids, weights, np.fromiter(map(len, lists), np.int64, len(lists)),
                              np.fromiter(chain.from_iterable(lists), np.uint32)))
             else:
@@ -307,13 +306,19 @@ def read_postings(leaf, fieldname: str, text, arrays: SegmentArrays | None = Non
     found = arrays.postings(info) if arrays is not None else None
     if found is not None:
         return found
-    blocks = TermBlocks.from_info(leaf, info)
-    id_blocks, weight_blocks = [np.empty(0, np.int64)], [np.empty(0)]
+    ids, weights, _values = decode_all(TermBlocks.from_info(leaf, info))
+    return ids, weights
+
+
+def decode_all(blocks: TermBlocks) -> tuple[np.ndarray, np.ndarray, list]:
+    """(document numbers, weights, values as stored) of every block of a term."""
+    id_blocks, weight_blocks, values = [np.empty(0, np.int64)], [np.empty(0)], []
     for b in range(len(blocks)):
-        ids, weights, _values = blocks.decode(b)
+        ids, weights, block_values = blocks.decode(b)
         id_blocks.append(ids)
         weight_blocks.append(_weights(weights, len(ids)))
-    return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+        values.extend(block_values or ())
+    return np.concatenate(id_blocks), np.concatenate(weight_blocks), values
 
 
 def block_positions(blocks: TermBlocks, decode_positions, docs: list[int]) -> Iterator[tuple[int, list[int]]]:
