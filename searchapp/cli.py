@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import click
 from searchapp import facets
 from searchapp.engine import ENGINES, open_engine
 from searchapp.engine.base import BuildReport, Engine
+from searchapp.engine.workers import die_with_parent
 from searchapp.errors import SearchappError
 from searchapp.ingest.corpus import count_articles
 from searchapp.search.highlight import mark
@@ -328,13 +330,12 @@ def serve(corpus_paths, index_dir, engine_name, host, port, threads, workers, se
                f"(index {os.path.abspath(index_dir)})")
     limits = dict(threads=threads, ident="searchapp", max_request_header_size=MAX_HEADER_BYTES,
                   max_request_body_size=MAX_BODY_BYTES, channel_timeout=30)
-    if workers == 1:
-        waitress_serve(create_app(config), sockets=[sock], **limits)
-        return
+    _fewer_malloc_arenas()
     children = []
-    for _ in range(workers):
+    for _ in range(workers - 1):
         pid = os.fork()
         if pid == 0:  # each process opens its own searcher after the fork
+            die_with_parent()
             try:
                 waitress_serve(create_app(config), sockets=[sock], **limits)
             finally:
@@ -342,13 +343,28 @@ def serve(corpus_paths, index_dir, engine_name, host, port, threads, workers, se
         children.append(pid)
 
     def stop(signum, _frame):
-        for pid in children:
-            os.kill(pid, signal.SIGTERM)
+        raise SystemExit(0)  # ends waitress's loop here; the others are stopped below
 
     signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for pid in children:
-        os.waitpid(pid, 0)
+    try:  # this process serves too: a process of its own to wait on children held ~60 MB doing nothing
+        waitress_serve(create_app(config), sockets=[sock], **limits)
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
+def _fewer_malloc_arenas() -> None:
+    """At most two malloc arenas a process (glibc's M_ARENA_MAX): with one
+    arena per server thread, freed memory was spread over four heaps and a
+    loaded worker held ~10 MB more. Elsewhere nothing is changed."""
+    try:
+        ctypes.CDLL(None).mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
 
 
 @main.command()

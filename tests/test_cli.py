@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -111,9 +112,12 @@ def test_serve_answers_and_stops_on_sigterm(seed_index, workers):
         for _ in range(workers * 2):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=Taliban", timeout=10) as resp:
                 assert json.load(resp)["total"] == 5
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        assert len(children) == workers - 1  # the first process serves too
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) is not None
+    assert not [c for c in children if Path(f"/proc/{c}").exists()]  # stopped with it
 
 
 def test_server_limits_and_proxy_headers(seed_index):

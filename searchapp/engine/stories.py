@@ -37,7 +37,6 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from searchapp.engine.tables import write_table
 from searchapp.text import syndication
@@ -87,6 +86,9 @@ class Fingerprints:
 
     def __init__(self, containment: float = CONTAINMENT, jaccard: float = JACCARD, numbers: float = NUMBERS,
                  lsh_threshold: float = LSH_THRESHOLD, num_perm: int = NUM_PERM, same_outlet: float = SAME_OUTLET):
+        from datasketch import MinHash, MinHashLSH  # here, not at the top: it imports SciPy (~45 MB a
+        # process), which a serving process never needs
+
         # datasketch picks bands and rows for the threshold; missing a copy
         # weighs 9× a false candidate, which the exact test removes
         lsh = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm, weights=(0.1, 0.9))

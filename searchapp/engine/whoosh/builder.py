@@ -159,8 +159,11 @@ def _segment_arrays(ix, build_dir: Path) -> None:
         for leaf in leaves:
             segid = leaf.segment().segment_id()
             kept |= {p.name for p in SegmentArrays.paths(build_dir, segid).values()}
-            if SegmentArrays.open(build_dir, segid) is None:
+            found = SegmentArrays.open(build_dir, segid)
+            if found is None:
                 SegmentArrays.derive(build_dir, leaf)
+            else:
+                found.close()
     for path in (build_dir / ARRAYS_DIR).iterdir():
         if path.name not in kept:
             path.unlink(missing_ok=True)

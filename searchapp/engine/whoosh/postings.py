@@ -9,8 +9,8 @@ is still Python (a pickle per block): a cold query for a common word paid it
 for every block. So a build also writes each segment's postings as flat
 arrays (`SegmentArrays`: document numbers, frequencies and positions, term
 after term, where each term starts, and each field's words), which a search
-memory-maps and slices: nothing
-to decode, and serving processes share the pages. Whoosh's files stay the
+reads a slice at a time: nothing to decode, and serving processes share
+the pages through the page cache. Whoosh's files stay the
 index of record; a segment without arrays (a build made before them) is read
 the old way.
 """
@@ -37,6 +37,7 @@ _INT = struct.Struct("!i")  # Whoosh's StructFile.write_int
 ARRAYS_DIR = "postings"  # in a build: <segment id>.v<ARRAYS_VERSION>.{index,docs,tf,pos_starts,pos}.npy, .words.json
 ARRAYS_VERSION = 2  # raised when what the arrays hold changes: older arrays are then not read
 _PARTS = ("index", "docs", "tf", "pos_starts", "pos")
+_POSITION_READS = 16  # up to this many wanted postings, their positions are read one by one
 
 
 class SegmentArrays:
@@ -64,17 +65,28 @@ class SegmentArrays:
 
     @classmethod
     def open(cls, build_dir: Path, segid: str) -> SegmentArrays | None:
-        """The segment's arrays, memory-mapped; None when it has none (or they do not fit)."""
+        """The segment's arrays (the term index memory-mapped, the rest read
+        by slices); None when it has none (or they do not fit)."""
         paths = cls.paths(build_dir, segid)
+        parts: list = []
         try:
-            found = cls(*(np.load(paths[p], mmap_mode="r") for p in _PARTS), paths["words"])
+            parts.append(np.load(paths["index"], mmap_mode="r"))
+            parts += [_Flat(paths[p]) for p in _PARTS[1:]]
         except (OSError, ValueError):
+            for part in parts[1:]:
+                part.close()
             return None
+        found = cls(*parts, paths["words"])
         n = len(found.docs)
         if len(found.tf) != n or len(found.pos_starts) != n + 1 or int(found.starts[-1]) != n or (
-                int(found.pos_starts[-1]) != len(found.pos)):
+                int(found.pos_starts.read(n, n + 1)[0]) != len(found.pos)):
+            found.close()
             return None
         return found
+
+    def close(self) -> None:
+        for part in (self.docs, self.tf, self.pos_starts, self.pos):
+            part.close()
 
     def words(self, fieldname: str) -> list[str] | None:
         """The segment's terms of a text field, sorted; None for a field whose
@@ -130,8 +142,7 @@ class SegmentArrays:
         span = self._span(info)
         if span is None:
             return None
-        start, end = span
-        return self.docs[start:end].astype(np.int64), self.tf[start:end].astype(np.float64)
+        return self.docs.read(*span).astype(np.int64), self.tf.read(*span).astype(np.float64)
 
     def positions(self, info, docs: np.ndarray) -> dict[int, list[int]] | None:
         """The term's positions in those of `docs` (segment document numbers,
@@ -140,14 +151,68 @@ class SegmentArrays:
         if span is None:
             return None
         start, end = span
-        held = self.docs[start:end]
+        held = self.docs.read(start, end)
         at = np.searchsorted(held, docs)
         inside = at < len(held)
         hit = np.zeros(len(docs), bool)
         hit[inside] = held[at[inside]] == docs[inside]
-        rows = at[hit] + start
-        bounds = zip(self.pos_starts[rows].tolist(), self.pos_starts[rows + 1].tolist())
-        return {d: self.pos[a:b].tolist() for d, (a, b) in zip(docs[hit].tolist(), bounds)}
+        rows = at[hit]
+        if not len(rows):
+            return {}
+        bounds = self.pos_starts.read(start + int(rows[0]), start + int(rows[-1]) + 2)
+        rows -= rows[0]
+        firsts, lasts = bounds[rows].tolist(), bounds[rows + 1].tolist()
+        if len(rows) <= _POSITION_READS:
+            lists = [self.pos.read(a, b).tolist() for a, b in zip(firsts, lasts)]
+        else:  # one read of the run from the first wanted posting's positions to the last's
+            run, base = self.pos.read(firsts[0], lasts[-1]), firsts[0]
+            lists = [run[a - base:b - base].tolist() for a, b in zip(firsts, lasts)]
+        return dict(zip(docs[hit].tolist(), lists))
+
+
+class _Flat:
+    """A one-dimensional .npy read a slice at a time (pread), not mapped:
+    mapped pages a process has touched count in its RSS, so each serving
+    process grew by every posting it had ever read; read slices are its own
+    only while a query uses them, and the file's pages stay shared in the
+    page cache."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "rb", buffering=0)
+        try:
+            version = np.lib.format.read_magic(self._file)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else (
+                np.lib.format.read_array_header_2_0)
+            shape, fortran, self.dtype = read_header(self._file)
+            if len(shape) != 1 or fortran:
+                raise ValueError(f"{path}: not a flat array")
+            self._start, self._len = self._file.tell(), shape[0]
+            if os.fstat(self._file.fileno()).st_size < self._start + self._len * self.dtype.itemsize:
+                raise ValueError(f"{path}: shorter than its header says")
+        except BaseException:
+            self._file.close()
+            raise
+
+    def __len__(self) -> int:
+        return self._len
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        """Items start to end (clipped to the array)."""
+        end = min(end, self._len)
+        if end <= start:
+            return np.empty(0, self.dtype)
+        out = np.empty(end - start, self.dtype)
+        view, at = memoryview(out).cast("B"), self._start + start * self.dtype.itemsize
+        got = 0
+        while got < len(view):
+            n = os.preadv(self._file.fileno(), [view[got:]], at + got)
+            if n == 0:
+                raise OSError(f"{self._file.name}: ends before its header says")
+            got += n
+        return out
+
+    def close(self) -> None:
+        self._file.close()
 
 
 class ArraysWriter:

@@ -76,6 +76,11 @@ class Ranker:
         self._block_index: OrderedDict[tuple[int, str, str], TermBlocks | None] = OrderedDict()
         self._lock = Lock()
 
+    def close(self) -> None:
+        for arrays in self.arrays:
+            if arrays is not None:
+                arrays.close()
+
     # --- terms ------------------------------------------------------------------
 
     def _field_lengths(self, fieldname: str) -> np.ndarray:

@@ -107,6 +107,7 @@ class WhooshSnapshot(Snapshot):
         self.ranker = Ranker(self.searcher, self.columns, k1=weights.k1, b=weights.b, build=build)
 
     def close(self) -> None:
+        self.ranker.close()
         self.searcher.close()
 
     def _live_doc(self, article_id: str) -> int | None:
