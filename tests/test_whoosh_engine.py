@@ -167,20 +167,31 @@ def test_columns_read_days_and_deletions(clickid_live):
 
 
 @pytest.mark.parametrize("q", ["serangan", "presiden jokowi", "pemerintah daerah", "menyerang", "bekerja sama", "harga naik",
-                               '"pemerintah daerah"', "anti-korupsi"])
+                               '"pemerintah daerah"', "anti-korupsi", "pilpres 2019", "Rp 1,5 triliun", "1.500 orang",
+                               "covid-19", "G20", "2019", "tahun 2018", "1 januari"])
 def test_highlights_from_the_forms_table_equal_the_full_analysis(clickid_live, q):
-    """The regex of written forms finds exactly the words the analyzer would."""
+    """The regex of written forms, and of a number's digits, finds exactly the words the analyzer would."""
     from dataclasses import replace
 
     sel = select(clickid_live, Request.make(q))
     snap = sel.snapshot
     words = wanted(sel.parsed.query, snap)
-    slow = Highlighter(replace(words, terms=words.terms | {"0"}))  # a non-word term forces the analysis
+    slow = Highlighter(replace(words, terms=words.terms | {"#"}))  # a term neither word nor number: the analysis
     fast = Highlighter(words, lambda stem: snap.tables.forms(stem, None), snap.tables.stemmer)
     assert fast._regex is not None
     for docnum, _score in sel.ranked(20):
         body = snap.article(docnum)["body"]
         assert fast.find(body) == slow.find(body) and fast.find(body)
+
+
+def test_ranker_doc_frequency_equals_whooshs(clickid_live):
+    """The ranker's cached term look-ups give Whoosh's own doc frequency (its
+    BM25 scores, idf included, are checked against Whoosh's matchers above)."""
+    snap = clickid_live.snapshot()
+    for field, text in [("body", "jakarta"), ("body", "presiden"), ("title", "banjir"), ("body_exact", "bekasi"),
+                        ("body", "2019"), ("body", "kata-yang-tidak-ada"), ("actor", "Joko Widodo")]:
+        assert snap.ranker.doc_frequency(field, text) == snap.searcher.reader().doc_frequency(field, text), (field, text)
+    assert snap.doc_frequency("no_such_field", "x") == 0
 
 
 def test_threads_share_one_snapshot(clickid_live):

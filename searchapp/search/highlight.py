@@ -17,6 +17,7 @@ from searchapp.engine.document import EXACT
 from searchapp.text import analysis
 
 SNIPPET_CHARS = 240
+_NUMBER_TERM = re.compile(r"\d+(?:,\d+)*")  # an index term of a number: thousands dots dropped, decimals kept
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,12 @@ class Highlighter:
 
     Analysing a whole article (every token tokenised and stemmed) took ~1 ms
     per hit; one regex of every written form of the wanted terms (the build's
-    forms table) finds the same words in C. Terms that are not plain words
-    (numbers, abbreviations) fall back to the analysis. A word wanted only as
-    part of a phrase is marked where the phrase stands, and the parts of a
-    compound are marked as one span ("PDI-P").
+    forms table) finds the same words in C. A number ("2019", "1.500",
+    "1,5") is found by its digits, then the run of text around it (up to
+    spaces) is analysed, as the indexer read it ("Rp1,5", "Covid-19"). Other
+    terms (none a query makes today) fall back to analysing the whole text.
+    A word wanted only as part of a phrase is marked where the phrase
+    stands, and the parts of a compound are marked as one span ("PDI-P").
     """
 
     def __init__(self, wanted: Wanted, forms=lambda stem: (), stemmer: analysis.Stemmer | None = None):
@@ -87,21 +90,49 @@ class Highlighter:
         self.stemmer = stemmer or analysis.Stemmer()
         self.terms = terms = set(wanted.terms)
         self._regex = None
-        if terms and all(t.replace("-", "").isalpha() for t in terms):
-            words = sorted(terms | {w for t in terms for w in forms(t)}, key=len, reverse=True)
-            self._regex = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE)
+        words = {t for t in terms if t.replace("-", "").isalpha()}
+        numbers = {t for t in terms if _NUMBER_TERM.fullmatch(t)}
+        if terms and len(words) + len(numbers) == len(terms):
+            written = sorted(words | {w for t in words for w in forms(t)}, key=len, reverse=True)
+            branches = [r"(?P<word>(?<!\w)(?:" + "|".join(map(re.escape, written)) + r")(?!\w))"] if written else []
+            if numbers:  # the digits in order, thousands dots allowed between: "1500" is also written "1.500"
+                digits = (r"\.?".join(map(re.escape, n)) for n in sorted(numbers, key=len, reverse=True))
+                branches.append(r"(?P<number>" + "|".join(digits) + ")")
+            self._regex = re.compile("|".join(branches), re.IGNORECASE)
 
     def _all(self, text: str) -> list[tuple[int, int, str]]:
         terms = self.terms
         if self._regex is None:
-            return [(s, e, t) for t, w, s, e in self.stemmer.analyze(text) if t in terms or w in terms]
-        found = []
+            return self._analysed(text, 0)
+        found: list[tuple[int, int, str]] = []
+        done = 0  # the end of the last run analysed whole
         for m in self._regex.finditer(text):
-            word = m.group().lower()
-            term = self.stemmer.stem(word)
-            if term in terms or word in terms:
-                found.append((m.start(), m.end(), term))
+            if m.start() < done:
+                continue
+            if m.lastgroup == "word":
+                word = m.group().lower()
+                term = self.stemmer.stem(word)
+                if term in terms or word in terms:
+                    found.append((m.start(), m.end(), term))
+                continue
+            start = m.start()
+            while start > 0 and not text[start - 1].isspace():
+                start -= 1
+            end = m.end()
+            while end < len(text) and not text[end].isspace():
+                end += 1
+            while found and found[-1][0] >= start:
+                found.pop()  # a word of this run, found again below as the run's analysis has it
+            found += self._analysed(text[start:end], start)
+            done = end
         return found
+
+    def _analysed(self, text: str, offset: int) -> list[tuple[int, int, str]]:
+        """The wanted words of a text by the indexer's own analysis (spaces
+        never stand inside a word, so a run between spaces reads as in the
+        whole text)."""
+        terms = self.terms
+        return [(s + offset, e + offset, t) for t, w, s, e in self.stemmer.analyze(text) if t in terms or w in terms]
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, term) of each wanted word in the text."""

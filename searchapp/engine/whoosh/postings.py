@@ -360,14 +360,17 @@ class TermBlocks:
         return np.cumsum(np.array(ids, np.int64)), weights, values
 
 
-def read_postings(leaf, fieldname: str, text, arrays: SegmentArrays | None = None) -> tuple[np.ndarray, np.ndarray]:
+def read_postings(leaf, fieldname: str, text, arrays: SegmentArrays | None = None,
+                  info=None) -> tuple[np.ndarray, np.ndarray]:
     """(document numbers, term frequencies) of a term in one segment: sliced
     from the segment's arrays when it has them, else decoded a block at a
-    time; deleted documents are left in (the caller masks them)."""
-    try:
-        info = leaf.term_info(fieldname, text)
-    except TermNotFound:
-        return np.empty(0, np.int64), np.empty(0)
+    time; deleted documents are left in (the caller masks them). `info`:
+    the term's Whoosh term info, when the caller has looked it up."""
+    if info is None:
+        try:
+            info = leaf.term_info(fieldname, text)
+        except TermNotFound:
+            return np.empty(0, np.int64), np.empty(0)
     found = arrays.postings(info) if arrays is not None else None
     if found is not None:
         return found

@@ -119,7 +119,7 @@ class WhooshSnapshot(Snapshot):
         return int(self.reader.frequency(field, text))
 
     def doc_frequency(self, field: str, text: str) -> int:
-        return int(self.reader.doc_frequency(field, text))
+        return self.ranker.doc_frequency(field, text)
 
     def words(self, field: str):
         arrays = self.ranker.arrays
