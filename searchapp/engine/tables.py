@@ -103,7 +103,7 @@ def load_repairs(build_dir: Path) -> Counter[str]:
 def load_stems(index_dir: Path) -> dict[str, str]:
     """The stems earlier builds worked out (word → stem).
 
-    Sastrawi costs ~0.3 ms per new word; a rebuild of the same corpus then
+    Sastrawi costs ~0.02–0.1 ms per new word; a rebuild of the same corpus then
     stems nothing twice. The file is ignored when the exception table changed.
     """
     try:
@@ -152,7 +152,7 @@ class BuildTables:
     def load(cls, build_dir: Path) -> BuildTables:
         """A build's tables; its stemmer starts from the stems the builds
         worked out (kept beside the builds): a new process's first queries
-        and snippets need not wait on Sastrawi (~0.3 ms a word)."""
+        and snippets need not wait on Sastrawi (~0.02–0.1 ms a new word)."""
         gazetteer = Gazetteer.load(actor_files(build_dir))
         stemmer = analysis.Stemmer(gazetteer.protected_words(), stem_table(build_dir.parent))
         return cls(

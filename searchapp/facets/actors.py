@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from searchapp.errors import SearchappError
+from searchapp.text.analysis import sastrawi_root, sastrawi_stem
 
 TYPES = frozenset({"person", "country", "organisation"})
 IGNORE = "ignore"
@@ -253,16 +254,8 @@ class Gazetteer:
         return self._protected
 
     def _name_words(self) -> frozenset[str]:
-        from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
-
-        factory = StemmerFactory()
-        roots = frozenset(w.strip() for w in factory.get_words_from_file())
-        stemmer = factory.create_stemmer()
-
         def ordinary(word: str) -> bool:
-            return word in roots or (
-                word.startswith(_DERIVATION_PREFIXES) and stemmer.stem(word) != word
-            )
+            return sastrawi_root(word) or (word.startswith(_DERIVATION_PREFIXES) and sastrawi_stem(word) != word)
 
         words = set()
         for aliases in self._aliases.values():
