@@ -8,8 +8,11 @@ rebuilt once (or `--index` is used); a copy of the build without its postings
 arrays (engine/whoosh/postings.py: SegmentArrays) is the "before". Each
 round runs, for each variant in turn, a fresh Python process that opens the
 index and runs every query once (first pass, the first query's opening of
-the index left out), then once more (second pass). Index files are in the
-page cache for both (they were just written or read). Two query sets:
+the index left out), then once more (second pass). Every file of the index
+(or the peer's database) is read just before its process starts, so the
+files are in the page cache for both passes: this machine's kernel pages
+out file pages left unread for a while (DAMON reclaim), which made runs
+differ with what the previous run had left. Two query sets:
 
 * words — the seeded queries of bench/common.py (1–3 random body words,
   facet filters), as perf.py uses;
@@ -20,6 +23,10 @@ page cache for both (they were just written or read). Two query sets:
 The peer is SQLite FTS5 over the same Sastrawi stems (bench/peers.py:
 AND of the stems, bm25, facet counts by GROUP BY, snippet), built once and
 run the same way in a fresh process.
+
+With `--scale N` the corpus is also repeated N times (new ids, as
+bench/perf.py does), rebuilt from the 1× build's stems, and ours is run on it
+the same way: the 10× target is a first-pass p50 within 3× the 1× figure.
 
 Percentiles are per round; the table shows the median over the rounds.
 """
@@ -119,6 +126,14 @@ def child(where: str, queries_path: str) -> None:
     print(json.dumps(out))
 
 
+def read_through(where: Path) -> None:
+    """Read every file under `where` (or the file itself): into the page cache."""
+    for path in [where] if where.is_file() else sorted(p for p in where.rglob("*") if p.is_file()):
+        with open(path, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+
+
 def percentiles(seconds: list[float]) -> dict:
     ms = [1000 * s for s in seconds]
     return {f"p{p}": common.percentile(ms, p) for p in (50, 90, 99)}
@@ -130,6 +145,7 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=common.DEFAULT_CORPUS)
     ap.add_argument("--index", type=Path, help="an index built with postings arrays (default: rebuild the corpus)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--scale", type=int, default=0, help="also run ours on the corpus repeated N times")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if args.child:
@@ -167,7 +183,24 @@ def main() -> None:
         runs: dict[str, list[dict]] = {"before (blocks)": [], "after (arrays)": [], "FTS5": []}
         for r in range(args.rounds):
             for label, where in (("before (blocks)", before), ("after (arrays)", index), ("FTS5", f"fts5:{fts.path}")):
+                read_through(Path(str(where).removeprefix("fts5:")))
                 done = subprocess.run([sys.executable, __file__, "--child", str(where), str(queries_path)],
+                                      capture_output=True, text=True, check=True)
+                runs[label].append(json.loads(done.stdout.strip().splitlines()[-1]))
+                print(f"  round {r + 1} {label}: opened in {runs[label][-1]['open_s'] * 1000:.0f} ms", flush=True)
+        if args.scale > 1:
+            label = f"after (arrays) ×{args.scale}"
+            big = common.write_corpus(records, tmp / f"corpus-x{args.scale}.jsonl.gz", repeat=args.scale)
+            big_index = tmp / f"index-x{args.scale}"
+            big_index.mkdir()
+            shutil.copy(index / "stems.tsv", big_index / "stems.tsv")  # the same words: their stems are known
+            built = common.run_rebuild(big, big_index)
+            big.unlink()
+            print(f"rebuilt {len(records) * args.scale:,} articles in {built['wall_s']:.1f} s", flush=True)
+            runs[label] = []
+            for r in range(args.rounds):
+                read_through(big_index)
+                done = subprocess.run([sys.executable, __file__, "--child", str(big_index), str(queries_path)],
                                       capture_output=True, text=True, check=True)
                 runs[label].append(json.loads(done.stdout.strip().splitlines()[-1]))
                 print(f"  round {r + 1} {label}: opened in {runs[label][-1]['open_s'] * 1000:.0f} ms", flush=True)
@@ -182,6 +215,11 @@ def main() -> None:
             table[f"{label} {name}"] = row
             cells = ["{p50:.2f} / {p90:.2f} / {p99:.2f}".format(**row[w]) for w in ("first", "second")]
             print(f"{label:<18} {name:<6} {cells[0]:>32} {cells[1]:>32}")
+    if args.scale > 1:
+        for name in ("words", "typed"):
+            ratio = table[f"after (arrays) ×{args.scale} {name}"]["first"]["p50"] / table[f"after (arrays) {name}"]["first"]["p50"]
+            table[f"×{args.scale} ratio {name}"] = round(ratio, 2)
+            print(f"first pass p50, {name}: ×{args.scale} corpus / 1× = {ratio:.2f}")
     if args.json:
         args.json.write_text(json.dumps({"env": env, "arrays_mb": arrays_mb, "table": table}, indent=1))
 
