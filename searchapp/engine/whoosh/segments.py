@@ -20,6 +20,7 @@ import copy
 import zlib
 from array import array
 from collections import Counter
+from functools import lru_cache
 from itertools import accumulate, chain
 from pickle import dumps, loads
 from pathlib import Path
@@ -40,49 +41,51 @@ from searchapp.engine.whoosh.postings import ArraysWriter, text_terms
 # posting, or all of them joined when the format's values have a fixed size).
 Postings = tuple[array, array, "list[bytes] | bytearray"]
 
-_FREQ_BYTES = [pack_uint(n) for n in range(256)]
-_ONE_POSITION: dict[int, bytes] = {}
-_POSITION_OF: dict[bytes, int] = {}  # _ONE_POSITION read back: most postings hold one position
-_LENGTH_BYTE: dict[int | None, int] = {}
+_FREQ_BYTES = tuple(pack_uint(n) for n in range(256))
 
 
+@lru_cache(maxsize=None)
 def _length_byte(length: int | None) -> int:
     """length_to_byte (a bisect in Python), memoised: lengths here are few."""
-    byte = _LENGTH_BYTE.get(length)
-    if byte is None:
-        byte = _LENGTH_BYTE[length] = length_to_byte(length)
-    return byte
+    return length_to_byte(length)
 
 
-def _positions_bytes(poslist: list[int]) -> bytes:
-    """formats.Positions.encode, with the pickle of a single position cached.
+class _PositionCodec:
+    """formats.Positions' encode and decode_positions, with the pickle of a
+    single position (most postings hold one) memoised both ways; one per
+    segment writer."""
 
-    Always a new bytes object: pickle writes a repeated object as a
-    back-reference, and the blocks would no longer be Whoosh's bytes.
-    """
-    if len(poslist) == 1:
-        pos = poslist[0]
-        pickled = _ONE_POSITION.get(pos)
-        if pickled is None:
-            pickled = _ONE_POSITION[pos] = dumps([pos], 2)
-            _POSITION_OF[pickled] = pos
-        return _FREQ_BYTES[1] + pickled
-    deltas = [poslist[0]]
-    deltas += [b - a for a, b in zip(poslist, poslist[1:])]
-    return pack_uint(len(deltas)) + dumps(deltas, 2)
+    def __init__(self) -> None:
+        self._one: dict[int, bytes] = {}
+        self._of: dict[bytes, int] = {}
 
+    def encode(self, poslist: list[int]) -> bytes:
+        """Always a new bytes object: pickle writes a repeated object as a
+        back-reference, and the blocks would no longer be Whoosh's bytes."""
+        if len(poslist) == 1:
+            pos = poslist[0]
+            pickled = self._one.get(pos)
+            if pickled is None:
+                pickled = self._one[pos] = dumps([pos], 2)
+                self._of[pickled] = pos
+            return _FREQ_BYTES[1] + pickled
+        deltas = [poslist[0]]
+        deltas += [b - a for a, b in zip(poslist, poslist[1:])]
+        return pack_uint(len(deltas)) + dumps(deltas, 2)
 
-def _positions_of(value: bytes) -> list[int]:
-    """The positions `_positions_bytes` encoded (Positions.decode_positions, without a pickle for one)."""
-    pos = _POSITION_OF.get(value[4:]) if value[:4] == _FREQ_BYTES[1] else None
-    if pos is not None:
-        return [pos]
-    return list(accumulate(loads(value[4:])))
+    def decode(self, value: bytes) -> list[int]:
+        pos = self._of.get(value[4:]) if value[:4] == _FREQ_BYTES[1] else None
+        if pos is not None:
+            return [pos]
+        return list(accumulate(loads(value[4:])))
 
 
 class _TermListPositions(formats.Positions):
     """Positions.word_values for a field given as a list of index terms (what
-    the indexer passes), without a Token object per word."""
+    the indexer passes), without a Token object per word. `codec`: the
+    writer's _PositionCodec."""
+
+    codec: _PositionCodec
 
     def word_values(self, value, analyzer, **kwargs):
         if not isinstance(value, (list, tuple)):
@@ -95,7 +98,8 @@ class _TermListPositions(formats.Positions):
             else:
                 lst.append(pos)
         fb = self.field_boost
-        return [(w, len(lst), len(lst) * fb, _positions_bytes(lst)) for w, lst in poses.items()]
+        encode = self.codec.encode
+        return [(w, len(lst), len(lst) * fb, encode(lst)) for w, lst in poses.items()]
 
 
 class _TermListFrequency(formats.Frequency):
@@ -169,6 +173,7 @@ class LeanSegmentWriter(SegmentWriter):
             raise TypeError(f"LeanSegmentWriter writes the W3 codec without inlined postings, not {codec!r}")
         # Index with a copy of the schema whose list-valued text formats skip
         # Token objects; the table of contents gets the schema as it was.
+        self._positions = _PositionCodec()
         self._toc_schema = self.schema
         self.schema = copy.deepcopy(self.schema)
         for name, field in self.schema.items():
@@ -176,6 +181,8 @@ class LeanSegmentWriter(SegmentWriter):
                 raise ValueError(f"field {name!r}: vectors and spelling fields are not supported")
             if type(field.format) in _FAST_FORMATS:
                 field.format.__class__ = _FAST_FORMATS[type(field.format)]
+            if isinstance(field.format, _TermListPositions):
+                field.format.codec = self._positions
         self.pool = TermPool(self.schema)
 
     def _commit_toc(self, segments: list[Segment]) -> None:
@@ -208,7 +215,7 @@ class LeanSegmentWriter(SegmentWriter):
             for tbytes in sorted(terms):
                 postings = terms.pop(tbytes)
                 if positioned:
-                    lists = [_positions_of(v) for v in postings[2]]
+                    lists = [self._positions.decode(v) for v in postings[2]]
                     arrays.add(writer.offset, postings[0], postings[1], array("I", map(len, lists)),
                                array("I", chain.from_iterable(lists)))
                 else:
