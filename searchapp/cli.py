@@ -337,7 +337,7 @@ def serve(corpus_paths, index_dir, engine_name, host, port, threads, workers, se
         if pid == 0:  # each process opens its own searcher after the fork
             die_with_parent()
             try:
-                waitress_serve(create_app(config), sockets=[sock], **limits)
+                waitress_serve(_opened_app(config), sockets=[sock], **limits)
             finally:
                 os._exit(0)
         children.append(pid)
@@ -347,7 +347,7 @@ def serve(corpus_paths, index_dir, engine_name, host, port, threads, workers, se
 
     signal.signal(signal.SIGTERM, stop)
     try:  # this process serves too: a process of its own to wait on children held ~60 MB doing nothing
-        waitress_serve(create_app(config), sockets=[sock], **limits)
+        waitress_serve(_opened_app(config), sockets=[sock], **limits)
     finally:
         for pid in children:
             try:
@@ -355,6 +355,20 @@ def serve(corpus_paths, index_dir, engine_name, host, port, threads, workers, se
                 os.waitpid(pid, 0)
             except (ProcessLookupError, ChildProcessError):
                 pass
+
+
+def _opened_app(config: dict):
+    """The web app with its live build opened, so the first reader does not
+    wait the second it takes; an engine that cannot answer yet is opened by
+    the first request instead (which then says why)."""
+    from searchapp.web import create_app
+
+    app = create_app(config)
+    try:
+        app.extensions["searchapp.engine"].snapshot()
+    except USER_ERRORS:
+        pass
+    return app
 
 
 def _fewer_malloc_arenas() -> None:

@@ -18,6 +18,7 @@ from searchapp.text import analysis
 
 SNIPPET_CHARS = 240
 _NUMBER_TERM = re.compile(r"\d+(?:,\d+)*")  # an index term of a number: thousands dots dropped, decimals kept
+_APOSTROPHE = r"(?<=[^\W\d_])['’](?=[^\W\d_])"
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,10 @@ class Highlighter:
     Analysing a whole article (every token tokenised and stemmed) took ~1 ms
     per hit; one regex of every written form of the wanted terms (the build's
     forms table) finds the same words in C. A number ("2019", "1.500",
-    "1,5") is found by its digits, then the run of text around it (up to
-    spaces) is analysed, as the indexer read it ("Rp1,5", "Covid-19"). Other
-    terms (none a query makes today) fall back to analysing the whole text.
+    "1,5") is found by its digits, and a word with an apostrophe ("d'Or")
+    by the mark; the run of text around it (up to spaces) is then analysed,
+    as the indexer read it ("Rp1,5", "Covid-19"). Other terms (none a query
+    makes today) fall back to analysing the whole text.
     A word wanted only as part of a phrase is marked where the phrase
     stands, and the parts of a compound are marked as one span ("PDI-P").
     """
@@ -94,10 +96,13 @@ class Highlighter:
         numbers = {t for t in terms if _NUMBER_TERM.fullmatch(t)}
         if terms and len(words) + len(numbers) == len(terms):
             written = sorted(words | {w for t in words for w in forms(t)}, key=len, reverse=True)
-            branches = [r"(?P<word>(?<!\w)(?:" + "|".join(map(re.escape, written)) + r")(?!\w))"] if written else []
+            # a word's letters may touch digits ("X1", "G20": parts of their own to the analysis)
+            branches = [r"(?P<word>(?<![^\W\d_])(?:" + "|".join(map(re.escape, written)) + r")(?![^\W\d_]))"
+                        ] if written else []
+            run = [_APOSTROPHE]  # "d'Or", "Ma'ruf": one word to the analysis, written with a mark the forms lack
             if numbers:  # the digits in order, thousands dots allowed between: "1500" is also written "1.500"
-                digits = (r"\.?".join(map(re.escape, n)) for n in sorted(numbers, key=len, reverse=True))
-                branches.append(r"(?P<number>" + "|".join(digits) + ")")
+                run += (r"\.?".join(map(re.escape, n)) for n in sorted(numbers, key=len, reverse=True))
+            branches.append("(?P<run>" + "|".join(run) + ")")
             self._regex = re.compile("|".join(branches), re.IGNORECASE)
 
     def _all(self, text: str) -> list[tuple[int, int, str]]:

@@ -80,8 +80,8 @@ class Selected:
 def select(engine: Engine, request: Request, snap: Snapshot | None = None) -> Selected:
     """The articles a request selects, in the live build's snapshot (or in
     `snap`, so the parts of one view all count in the same build)."""
-    deadline = time.monotonic() + TIME_LIMIT
     snap = snap or engine.snapshot()
+    deadline = time.monotonic() + TIME_LIMIT  # from here: opening a build (~1 s, once) is not the query's time
     query = parsed(engine, snap, request.q)
     try:
         rs = snap.select(query.query, request.filters, deadline)
