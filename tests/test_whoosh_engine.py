@@ -242,3 +242,16 @@ def test_an_index_of_an_older_layout_asks_for_a_rebuild(tmp_path, runner):
         assert response.status_code == 503 and "Indeks tidak dapat dibaca" in response.get_data(as_text=True)
     finally:
         app.extensions["searchapp.engine"].close()
+
+
+def test_recent_values_are_kept_within_their_size():
+    from searchapp.engine.whoosh.ranking import _Recent
+
+    recent = _Recent(5, size=len)
+    assert recent.get("a", lambda: "xxx") == "xxx"
+    assert recent.get("b", lambda: "yy") == "yy"
+    assert recent.get("a", lambda: "made again") == "xxx"  # kept, and now the most recent
+    assert recent.get("c", lambda: "zz") == "zz"  # 7 > 5: the least recent ("b") goes
+    assert recent.get("b", lambda: "bb") == "bb"  # 7 again: "a" goes
+    assert recent.get("c", lambda: "made again") == "zz"
+    assert recent.get("a", lambda: "a") == "a"

@@ -25,8 +25,10 @@ import math
 import time
 from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Lock
+from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -58,6 +60,35 @@ class Match:
     near: plan.Near | None = None
 
 
+class _Recent:
+    """A thread-safe cache of the most recently used values, bounded by the
+    sum of their sizes (`size(value)`, 1 each by default)."""
+
+    _MISSING = object()
+
+    def __init__(self, limit: int, size: Callable[[Any], int] = lambda _value: 1):
+        self._values: OrderedDict = OrderedDict()
+        self._limit, self._size, self._held = limit, size, 0
+        self._lock = Lock()
+
+    def get(self, key, make: Callable[[], Any]):
+        """The value kept for `key`, else `make()` (outside the lock: a race makes it twice), kept."""
+        with self._lock:
+            found = self._values.get(key, self._MISSING)
+            if found is not self._MISSING:
+                self._values.move_to_end(key)
+                return found
+        value = make()
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = value
+                self._held += self._size(value)
+            while self._held > self._limit and len(self._values) > 1:
+                _key, old = self._values.popitem(last=False)
+                self._held -= self._size(old)
+        return value
+
+
 class Ranker:
     """Matches and ranks queries against one opened build."""
 
@@ -73,11 +104,9 @@ class Ranker:
             log.warning("%s: %d of %d segments have no postings arrays (a build made before them, or not"
                         " rebuilt since): their terms are decoded from Whoosh's blocks", build, missing, len(leaves))
         self._lengths: dict[str, np.ndarray] = {}
-        self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._cached = 0
-        self._infos: OrderedDict[tuple[str, str], list] = OrderedDict()
-        self._block_index: OrderedDict[tuple[int, str, str], TermBlocks | None] = OrderedDict()
-        self._lock = Lock()
+        self._terms = _Recent(CACHE_POSTINGS, size=lambda found: len(found[0]))
+        self._infos = _Recent(CACHE_TERM_INFOS)
+        self._block_index = _Recent(BLOCK_INDEX_TERMS)
 
     def close(self) -> None:
         for arrays in self.arrays:
@@ -99,12 +128,9 @@ class Ranker:
 
     def term(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(live documents holding the term, their BM25 score for it)."""
-        key = (fieldname, text)
-        with self._lock:
-            found = self._cache.get(key)
-            if found is not None:
-                self._cache.move_to_end(key)
-                return found
+        return self._terms.get((fieldname, text), lambda: self._read_term(fieldname, text))
+
+    def _read_term(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         docs_parts, tf_parts = [], []
         for (leaf, base), arrays, info in zip(self.reader.leaf_readers(), self.arrays, self.infos(fieldname, text)):
             if info is None:
@@ -117,37 +143,21 @@ class Ranker:
         keep = self.columns.live[docs]
         if not keep.all():
             docs, tf = docs[keep], tf[keep]
-        found = docs, self._bm25(fieldname, text, docs, tf).astype(np.float32)
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = found
-                self._cached += len(docs)
-            while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
-                _key, (old, _s) = self._cache.popitem(last=False)
-                self._cached -= len(old)
-        return found
+        return docs, self._bm25(fieldname, text, docs, tf).astype(np.float32)
 
     def infos(self, fieldname: str, text: str) -> list:
         """The term's Whoosh term info in each segment (None where absent),
         cached: postings, positions and the idf each looked the term up in
         every segment's term dictionary (file reads and unpickling, ~20 µs)."""
-        key = (fieldname, text)
-        with self._lock:
-            found = self._infos.get(key)
-            if found is not None:
-                self._infos.move_to_end(key)
-                return found
-        found = []
-        for leaf, _base in self.reader.leaf_readers():
-            try:
-                found.append(leaf.term_info(fieldname, text))
-            except TermNotFound:
-                found.append(None)
-        with self._lock:
-            self._infos[key] = found
-            while len(self._infos) > CACHE_TERM_INFOS:
-                self._infos.popitem(last=False)
-        return found
+        return self._infos.get((fieldname, text), lambda: [self._term_info(leaf, fieldname, text)
+                                                           for leaf, _base in self.reader.leaf_readers()])
+
+    @staticmethod
+    def _term_info(leaf, fieldname: str, text: str):
+        try:
+            return leaf.term_info(fieldname, text)
+        except TermNotFound:
+            return None
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         """Whoosh's doc frequency (postings written, deleted documents too)."""
@@ -332,20 +342,14 @@ class Ranker:
 
     def _term_blocks(self, i: int, leaf, fieldname: str, text: str) -> TermBlocks | None:
         """The block index of a term in segment i, cached (a few bytes per block)."""
-        key = (i, fieldname, text)
-        with self._lock:
-            if key in self._block_index:
-                self._block_index.move_to_end(key)
-                return self._block_index[key]
-        try:
-            blocks = TermBlocks(leaf, fieldname, text).forget_bytes()
-        except TermNotFound:
-            blocks = None
-        with self._lock:
-            self._block_index[key] = blocks
-            if len(self._block_index) > BLOCK_INDEX_TERMS:
-                self._block_index.popitem(last=False)
-        return blocks
+
+        def read() -> TermBlocks | None:
+            try:
+                return TermBlocks(leaf, fieldname, text).forget_bytes()
+            except TermNotFound:
+                return None
+
+        return self._block_index.get((i, fieldname, text), read)
 
 
 def expand_prefix(reader, field: str, prefix: str) -> list[str]:
