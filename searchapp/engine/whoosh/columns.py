@@ -16,7 +16,7 @@ from whoosh.columns import EmptyColumnReader
 
 from searchapp import facets
 from searchapp.engine.document import SPEAKER
-from searchapp.engine.whoosh.postings import read_postings
+from searchapp.engine.whoosh.postings import SegmentArrays, read_postings
 
 UNDATED = 0  # day ordinal of an article without a known date
 _MICROS_PER_DAY = 86_400_000_000
@@ -69,17 +69,37 @@ class Facet:
         return [self.values[v] for v in self.by_doc_values[self.doc_ptr[docnum] : self.doc_ptr[docnum + 1]]]
 
 
-def _facet(reader, name: str, live: np.ndarray) -> Facet:
+def _facet(reader, name: str, live: np.ndarray, arrays: list[SegmentArrays | None],
+           words: list[list[str] | None]) -> Facet:
     """A keyword field's column; empty for a field the build's schema lacks
-    (a build made before it was indexed)."""
-    terms = reader.field_terms(name) if name in reader.schema else ()
-    values = [v if isinstance(v, str) else v.decode("utf-8") for v in terms]
+    (a build made before it was indexed). A segment with postings arrays
+    (and `words`, its terms of the field) gives the field's postings in one
+    read; another, a term at a time."""
+    if name not in reader.schema:
+        return _facet_of([], [], [], live)
+    if all(w is not None for w in words):
+        values = sorted(set().union(*words))
+    else:
+        values = [v if isinstance(v, str) else v.decode("utf-8") for v in reader.field_terms(name)]
+    index = {v: i for i, v in enumerate(values)}
     docs_parts, value_parts = [], []
-    for v, value in enumerate(values):
-        for leaf, base in reader.leaf_readers():
-            docs, _tf = read_postings(leaf, name, value)
+    for (leaf, base), segment, seg_words in zip(reader.leaf_readers(), arrays, words):
+        found = segment.field(leaf, name, seg_words) if segment is not None and seg_words is not None else None
+        if found is not None:
+            docs, terms = found
+            docs_parts.append(docs + base)
+            value_parts.append(np.array([index[w] for w in seg_words], np.int64)[terms])
+            continue
+        for v, value in enumerate(values):
+            docs, _tf = read_postings(leaf, name, value, segment)
             docs_parts.append(docs + base)
             value_parts.append(np.full(len(docs), v, np.int64))
+    return _facet_of(values, docs_parts, value_parts, live)
+
+
+def _facet_of(values: list[str], docs_parts: list[np.ndarray], value_parts: list[np.ndarray],
+              live: np.ndarray) -> Facet:
+    """The Facet of (document, value index) pairs, deleted documents left out."""
     docs = np.concatenate([np.empty(0, np.int64), *docs_parts])
     vals = np.concatenate([np.empty(0, np.int64), *value_parts])
     keep = live[docs]
@@ -116,8 +136,11 @@ class Columns:
         return out
 
 
-def load(reader) -> Columns:
-    """The columns of an opened Whoosh reader (all its segments)."""
+def load(reader, arrays: list[SegmentArrays | None] | None = None) -> Columns:
+    """The columns of an opened Whoosh reader (all its segments), from the
+    segments' postings arrays where given (one per segment, None for one without)."""
+    if arrays is None:
+        arrays = [None] * len(reader.leaf_readers())
     live_parts, day_parts = [], []
     for leaf, _base in reader.leaf_readers():
         live = np.ones(leaf.doc_count_all(), bool)
@@ -133,8 +156,10 @@ def load(reader) -> Columns:
         day_parts.append(np.where(dated, days, UNDATED).astype(np.int32))
     live = np.concatenate([np.zeros(0, bool), *live_parts])
     days = np.concatenate([np.zeros(0, np.int32), *day_parts])
-    keywords = (*facets.names(), SPEAKER)
-    return Columns(live=live, days=days, facets={name: _facet(reader, name, live) for name in keywords})
+    keywords = [*facets.names(), SPEAKER]
+    words = [a.words_of(keywords) if a is not None else dict.fromkeys(keywords) for a in arrays]
+    return Columns(live=live, days=days, facets={
+        name: _facet(reader, name, live, arrays, [w[name] for w in words]) for name in keywords})
 
 
 @dataclass

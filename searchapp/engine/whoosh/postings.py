@@ -94,13 +94,32 @@ class SegmentArrays:
         the file at each call, nothing kept: a did-you-mean's lexicon asks
         once per build, and every field's terms held as strings would cost
         a serving process tens of MB."""
+        return self.words_of([fieldname])[fieldname]
+
+    def words_of(self, fieldnames: list[str]) -> dict[str, list[str] | None]:
+        """`words` of several fields, the file read once."""
         try:
-            joined = json.loads(self._words_path.read_text("utf-8")).get(fieldname)
+            found = json.loads(self._words_path.read_text("utf-8"))
         except (OSError, ValueError):
+            found = {}
+        return {f: (found[f].split("\n") if found[f] else []) if f in found else None for f in fieldnames}
+
+    def field(self, leaf, fieldname: str, words: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every posting of a field in one read, given its `words`: (document
+        numbers, the index in `words` of each one's term). A field's terms
+        lie one after another in the arrays, in the order of `words`; None
+        when some are not in them (inlined by Whoosh's own writer)."""
+        if not words:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        try:
+            first, last = (self._row(leaf.term_info(fieldname, w)) for w in (words[0], words[-1]))
+        except TermNotFound:
             return None
-        if joined is None:
+        if first is None or last is None or last - first + 1 != len(words):
             return None
-        return joined.split("\n") if joined else []
+        starts = self.starts[first : last + 2]
+        docs = self.docs.read(int(starts[0]), int(starts[-1])).astype(np.int64)
+        return docs, np.repeat(np.arange(len(words)), np.diff(starts))
 
     @classmethod
     def derive(cls, build_dir: Path, leaf) -> None:
@@ -126,14 +145,22 @@ class SegmentArrays:
             writer.add(*row)
         writer.close(text_terms(terms))
 
-    def _span(self, info) -> tuple[int, int] | None:
-        """Where the term with this Whoosh term info lies in `docs`, or None
-        when these arrays do not hold it (inlined in the term dictionary)."""
+    def _row(self, info) -> int | None:
+        """The term's row in `index`, or None when these arrays do not hold
+        it (inlined in the term dictionary)."""
         if info.is_inlined():
             return None
         offset = info.extent()[0]
         i = int(np.searchsorted(self.offsets, offset))
         if i >= len(self.offsets) or self.offsets[i] != offset:
+            return None
+        return i
+
+    def _span(self, info) -> tuple[int, int] | None:
+        """Where the term with this Whoosh term info lies in `docs`, or None
+        when these arrays do not hold it."""
+        i = self._row(info)
+        if i is None:
             return None
         return int(self.starts[i]), int(self.starts[i + 1])
 

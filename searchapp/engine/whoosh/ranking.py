@@ -92,17 +92,20 @@ class _Recent:
 class Ranker:
     """Matches and ranks queries against one opened build."""
 
-    def __init__(self, searcher, columns: Columns, k1: float, b: float, build=None):
+    def __init__(self, searcher, columns: Columns, k1: float, b: float, arrays: list[SegmentArrays | None],
+                 build=None):
+        """`arrays`: each segment's postings arrays (None for one without);
+        `build`, where they were looked for, named in the warning when some
+        are missing."""
         self.searcher = searcher
         self.reader = searcher.reader()
         self.columns = columns
         self.k1, self.b = k1, b
-        leaves = [leaf for leaf, _base in self.reader.leaf_readers()]
-        self.arrays = [SegmentArrays.open(build, leaf.segment().segment_id()) if build else None for leaf in leaves]
-        missing = sum(a is None for a in self.arrays)
-        if build and missing:
+        self.arrays = arrays
+        missing = sum(a is None for a in arrays)
+        if missing:
             log.warning("%s: %d of %d segments have no postings arrays (a build made before them, or not"
-                        " rebuilt since): their terms are decoded from Whoosh's blocks", build, missing, len(leaves))
+                        " rebuilt since): their terms are decoded from Whoosh's blocks", build, missing, len(arrays))
         self._lengths: dict[str, np.ndarray] = {}
         self._terms = _Recent(CACHE_POSTINGS, size=lambda found: len(found[0]))
         self._infos = _Recent(CACHE_TERM_INFOS)

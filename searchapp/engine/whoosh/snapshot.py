@@ -26,6 +26,7 @@ from searchapp.engine.tables import BuildTables
 from searchapp.engine.whoosh import columns
 from searchapp.engine.whoosh.builds import open_build
 from searchapp.engine.whoosh.columns import UNDATED, StoryColumns, repeats
+from searchapp.engine.whoosh.postings import SegmentArrays
 from searchapp.engine.whoosh.ranking import Match, Ranker, expand_prefix
 from searchapp.engine.whoosh.storage import warm
 
@@ -96,7 +97,8 @@ class WhooshSnapshot(Snapshot):
         self.reader = self.searcher.reader()
         warm(self.searcher)
         self.fields = frozenset(self.reader.schema.names())
-        self.columns = columns.load(self.reader)
+        arrays = [SegmentArrays.open(build, leaf.segment().segment_id()) for leaf, _base in self.reader.leaf_readers()]
+        self.columns = columns.load(self.reader, arrays)
         self.stories = StoryColumns.load(Stories.load(build).rows, self._live_doc, self.columns.size)
         # per facet, the (document, value, story) of articles with copies: all counting stories adds
         self._copied: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -104,7 +106,7 @@ class WhooshSnapshot(Snapshot):
             pairs = np.flatnonzero(self.stories.member[f.by_doc_docs])
             docs = f.by_doc_docs[pairs]
             self._copied[name] = (docs, f.by_doc_values[pairs].astype(np.int64), self.stories.number[docs])
-        self.ranker = Ranker(self.searcher, self.columns, k1=weights.k1, b=weights.b, build=build)
+        self.ranker = Ranker(self.searcher, self.columns, k1=weights.k1, b=weights.b, arrays=arrays, build=build)
 
     def close(self) -> None:
         self.ranker.close()
