@@ -160,7 +160,8 @@ def test_an_add_writes_arrays_for_its_segments_and_drops_merged_ones(built, tmp_
 
 def assert_columns_from_arrays(index_dir) -> None:
     """A build's facet columns read a field at a time from the arrays equal
-    those read term by term, also with a segment read without its arrays."""
+    those read term by term, also with a segment read without its arrays;
+    so do the live articles' document numbers by id."""
     engine = engine_at(index_dir, "whoosh")
     try:
         snap = engine.snapshot()
@@ -172,6 +173,9 @@ def assert_columns_from_arrays(index_dir) -> None:
                 assert fast.facets[name].values == facet.values and facet.values, name
                 for part in ("by_value_docs", "value_ptr", "by_doc_values", "by_doc_docs", "doc_ptr"):
                     assert np.array_equal(getattr(fast.facets[name], part), getattr(facet, part)), (name, part)
+        numbers = columns.id_numbers(snap.reader, arrays, slow.live)
+        assert len(numbers) == slow.live.sum() and all(snap._live_doc(i) == d for i, d in numbers.items())
+        assert columns.id_numbers(snap.reader, [None, *arrays[1:]], slow.live) is None
     finally:
         engine.close()
 

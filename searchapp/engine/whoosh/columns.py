@@ -162,6 +162,22 @@ def load(reader, arrays: list[SegmentArrays | None] | None = None) -> Columns:
         name: _facet(reader, name, live, arrays, [w[name] for w in words]) for name in keywords})
 
 
+def id_numbers(reader, arrays: list[SegmentArrays | None], live: np.ndarray) -> dict[str, int] | None:
+    """Each live article's document number by its id, the id field read from
+    the arrays in one slice a segment; None when a segment cannot be read so."""
+    out: dict[str, int] = {}
+    for (leaf, base), segment in zip(reader.leaf_readers(), arrays):
+        words = segment.words_of(["id"])["id"] if segment is not None else None
+        found = segment.field(leaf, "id", words) if words is not None else None
+        if found is None:
+            return None
+        docs, terms = found
+        docs += base
+        keep = live[docs]
+        out.update(zip((words[t] for t in terms[keep].tolist()), docs[keep].tolist()))
+    return out
+
+
 @dataclass
 class StoryColumns:
     """The build's stories (engine/stories.py) over document numbers: an

@@ -99,7 +99,9 @@ class WhooshSnapshot(Snapshot):
         self.fields = frozenset(self.reader.schema.names())
         arrays = [SegmentArrays.open(build, leaf.segment().segment_id()) for leaf, _base in self.reader.leaf_readers()]
         self.columns = columns.load(self.reader, arrays)
-        self.stories = StoryColumns.load(Stories.load(build).rows, self._live_doc, self.columns.size)
+        numbers = columns.id_numbers(self.reader, arrays, self.columns.live)
+        live_doc = numbers.get if numbers is not None else self._live_doc
+        self.stories = StoryColumns.load(Stories.load(build).rows, live_doc, self.columns.size)
         # per facet, the (document, value, story) of articles with copies: all counting stories adds
         self._copied: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for name, f in self.columns.facets.items():
