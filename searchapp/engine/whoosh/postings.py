@@ -22,7 +22,7 @@ import os
 import pickle
 import shutil
 from array import array
-from itertools import chain
+from itertools import accumulate, chain, repeat
 import struct
 import zlib
 from collections.abc import Iterator
@@ -243,16 +243,21 @@ class _Flat:
 
 
 class ArraysWriter:
-    """Writes a segment's SegmentArrays term by term, each part streamed to
-    a file as it comes: a segment's postings and positions (twice the size
-    of Whoosh's compressed blocks) are never all in memory at once."""
+    """Writes a segment's SegmentArrays term by term, each part gathered in
+    a buffer and streamed to a file when it fills: a segment's postings and
+    positions (twice the size of Whoosh's compressed blocks) are never all
+    in memory at once, and a term costs a few array appends, not file
+    writes and numpy calls of its own (72,000 terms in a 3,000-article
+    segment)."""
 
-    _RAW = {"docs": np.uint32, "tf": np.float32, "pos_starts": np.int64, "pos": np.uint32}
+    _RAW = {"docs": "I", "tf": "f", "pos_starts": "q", "pos": "I"}
+    _BUFFER = 1 << 20  # items a part gathers before it is written
 
     def __init__(self, build_dir: Path, segid: str):
         self.paths = SegmentArrays.paths(build_dir, segid)
         self.paths["index"].parent.mkdir(exist_ok=True)
         self._raw = {part: open(self._tmp(part), "wb") for part in self._RAW}
+        self._buffers = {part: array(code) for part, code in self._RAW.items()}
         self._index = array("q")
         self._postings = self._positions = 0
 
@@ -265,30 +270,41 @@ class ArraysWriter:
         positions and all of them."""
         n = len(ids)
         self._index.extend((offset, self._postings))
-        self._raw["docs"].write(np.asarray(ids, np.uint32).tobytes())
-        self._raw["tf"].write(np.asarray(weights, np.float32).tobytes())
-        counts = np.zeros(n, np.int64) if counts is None else np.asarray(counts, np.int64)
-        ends = np.cumsum(counts) + self._positions
-        self._raw["pos_starts"].write((ends - counts).tobytes())
-        if flat is not None:
-            self._raw["pos"].write(np.asarray(flat, np.uint32).tobytes())
+        buffers = self._buffers
+        _append(buffers["docs"], ids)
+        _append(buffers["tf"], weights)
+        if counts is None:
+            buffers["pos_starts"].extend(repeat(self._positions, n))
+        else:
+            starts = array("q", accumulate(counts, initial=self._positions))
+            self._positions = starts.pop()
+            buffers["pos_starts"].extend(starts)
+            if flat is not None:
+                _append(buffers["pos"], flat)
         self._postings += n
-        self._positions = int(ends[-1]) if n else self._positions
+        if len(buffers["pos"]) > self._BUFFER or len(buffers["docs"]) > self._BUFFER:
+            self._write_buffers()
+
+    def _write_buffers(self) -> None:
+        for part, buffer in self._buffers.items():
+            buffer.tofile(self._raw[part])
+            del buffer[:]
 
     def close(self, words: dict[str, list[str]]) -> None:
         """Finish the files: each part an .npy of what was streamed, the word
         lists, and the index last (arrays without it are not read)."""
-        self._raw["pos_starts"].write(np.int64(self._positions).tobytes())
+        self._buffers["pos_starts"].append(self._positions)
+        self._write_buffers()
         for fh in self._raw.values():
             fh.close()
         tmp = self._tmp("words")  # a field's terms as one string: one object each when read, not one a term
         tmp.write_text(json.dumps({f: "\n".join(ws) for f, ws in words.items()}, ensure_ascii=False), "utf-8")
         os.replace(tmp, self.paths["words"])
         sizes = {"docs": self._postings, "tf": self._postings, "pos_starts": self._postings + 1, "pos": self._positions}
-        for part, dtype in self._RAW.items():
+        for part, code in self._RAW.items():
             raw, done = self._tmp(part), self._tmp(part).with_suffix(".npy")
             with open(done, "wb") as out, open(raw, "rb") as src:
-                header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
+                header = {"descr": np.lib.format.dtype_to_descr(np.dtype(code)), "fortran_order": False,
                           "shape": (sizes[part],)}
                 np.lib.format.write_array_header_1_0(out, header)
                 shutil.copyfileobj(src, out, 1 << 20)
@@ -299,6 +315,14 @@ class ArraysWriter:
         with open(tmp, "wb") as fh:
             np.save(fh, np.frombuffer(self._index, np.int64).reshape(-1, 2))
         os.replace(tmp, self.paths["index"])
+
+
+def _append(buffer: array, values) -> None:
+    """Values (an array of the buffer's kind or another, a list, a numpy array) onto a buffer."""
+    if isinstance(values, array) and values.typecode == buffer.typecode:
+        buffer.extend(values)
+    else:
+        buffer.frombytes(np.asarray(values, buffer.typecode).tobytes())
 
 
 def text_terms(terms: dict[str, list[bytes]]) -> dict[str, list[str]]:
