@@ -28,13 +28,14 @@ from typing import Any
 
 from whoosh import formats
 from whoosh.codec.base import Segment
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo, _lenfield
 from whoosh.fields import Schema
 from whoosh.index import FileIndex
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
-from whoosh.util.numeric import length_to_byte
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
+from searchapp.engine.whoosh.columns import column_array
 from searchapp.engine.whoosh.postings import ArraysWriter, text_terms
 
 # A term's postings: docnums, weights, and the encoded values (one bytes per
@@ -207,7 +208,7 @@ class LeanSegmentWriter(SegmentWriter):
             prefix = pack_ushort(fieldid)
             lengths = None
             if field.scorable:  # only scorable fields have lengths (add_document)
-                lengths = [pdr.doc_field_length(d, fieldname) for d in range(doccount)]
+                lengths = _field_lengths(pdr, fieldname, doccount)
             writer = _TermWriter(postfile, self.codec, field.format.fixed_value_size(), lengths)
             terms = fields.pop(fieldname)
             words[fieldname] = list(terms)
@@ -224,6 +225,18 @@ class LeanSegmentWriter(SegmentWriter):
         fw.close()
         pdr.close()
         arrays.close(text_terms(words))
+
+
+_LENGTHS = (0, *(byte_to_length(b) for b in range(1, 256)))  # a length byte as W3PerDocReader reads it
+
+
+def _field_lengths(pdr, fieldname: str, doccount: int) -> list[int]:
+    """Each document's length of a field, as `pdr.doc_field_length` gives
+    it, from the length column in one read (that was a call a document)."""
+    column = pdr._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:  # no document has the field
+        return [0] * doccount
+    return list(map(_LENGTHS.__getitem__, column_array(column, doccount).tolist()))
 
 
 class _TermWriter:
