@@ -358,14 +358,15 @@ def serve(corpus_paths, index_dir, engine_name, host, port, threads, workers, se
 
 
 def _opened_app(config: dict):
-    """The web app with its live build opened, so the first reader does not
-    wait the second it takes; an engine that cannot answer yet is opened by
-    the first request instead (which then says why)."""
+    """The web app with its live build opened and warm (`service.warm`), so
+    the first readers do not wait the second it takes; an engine that cannot
+    answer yet is opened by the first request instead (which then says why)."""
+    from searchapp.search.service import warm
     from searchapp.web import create_app
 
     app = create_app(config)
     try:
-        app.extensions["searchapp.engine"].snapshot()
+        warm(app.extensions["searchapp.engine"])
     except USER_ERRORS:
         pass
     return app

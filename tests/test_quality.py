@@ -167,6 +167,26 @@ def test_opening_the_build_is_not_the_first_querys_time(tmp_path, monkeypatch):
         fresh.close()
 
 
+def test_a_warmed_server_keeps_its_objects_out_of_full_collections_until_the_build_changes(tmp_path):
+    import gc
+
+    from searchapp.search.service import lexicon, warm
+    from tests.conftest import SEEDS, engine_at, rebuild
+
+    rebuild([SEEDS], tmp_path / "index")
+    engine = engine_at(tmp_path / "index")
+    try:
+        warm(engine)
+        assert gc.get_freeze_count() > 0
+        assert lexicon(engine.snapshot()).words  # made by the warm-up, kept by the snapshot
+        rebuild([SEEDS], tmp_path / "index")
+        assert search(engine, "taliban")["total"] == 5  # the new build opened: the old one's objects may go
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+        engine.close()
+
+
 def test_runaway_search_is_stopped_with_a_clear_error(news, monkeypatch):
     from searchapp.search import service as search_module
 

@@ -14,6 +14,7 @@ handles (`Doc`) and result sets (`ResultSet`) are opaque to the callers.
 
 from __future__ import annotations
 
+import gc
 import os
 from abc import ABC, abstractmethod
 from collections import Counter, OrderedDict
@@ -305,9 +306,11 @@ class OpenSnapshot:
         if snap is not None and snap.key == key:
             return snap
         with self._lock:
-            snap = self._snapshot
+            old = snap = self._snapshot
             if snap is None or snap.key != key:
                 snap = self._snapshot = make()
+                if old is not None and gc.get_freeze_count():
+                    gc.unfreeze()  # objects frozen by a server's warm-up (search.service.warm): the old build's go
         return snap
 
     def drop(self) -> Snapshot | None:
