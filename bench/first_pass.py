@@ -152,6 +152,7 @@ def main() -> None:
     ap.add_argument("--index", type=Path, help="an index built with postings arrays (default: rebuild the corpus)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--scale", type=int, default=0, help="also run ours on the corpus repeated N times")
+    ap.add_argument("--scale-index", type=Path, help="with --scale: that corpus's index, already built")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if args.child:
@@ -196,13 +197,15 @@ def main() -> None:
                 print(f"  round {r + 1} {label}: opened in {runs[label][-1]['open_s'] * 1000:.0f} ms", flush=True)
         if args.scale > 1:
             label = f"after (arrays) ×{args.scale}"
-            big = common.write_corpus(records, tmp / f"corpus-x{args.scale}.jsonl.gz", repeat=args.scale)
-            big_index = tmp / f"index-x{args.scale}"
-            big_index.mkdir()
-            shutil.copy(index / "stems.tsv", big_index / "stems.tsv")  # the same words: their stems are known
-            built = common.run_rebuild(big, big_index)
-            big.unlink()
-            print(f"rebuilt {len(records) * args.scale:,} articles in {built['wall_s']:.1f} s", flush=True)
+            big_index = args.scale_index
+            if big_index is None:
+                big = common.write_corpus(records, tmp / f"corpus-x{args.scale}.jsonl.gz", repeat=args.scale)
+                big_index = tmp / f"index-x{args.scale}"
+                big_index.mkdir()
+                shutil.copy(index / "stems.tsv", big_index / "stems.tsv")  # the same words: their stems are known
+                built = common.run_rebuild(big, big_index)
+                big.unlink()
+                print(f"rebuilt {len(records) * args.scale:,} articles in {built['wall_s']:.1f} s", flush=True)
             runs[label] = []
             for r in range(args.rounds):
                 read_through(big_index)
