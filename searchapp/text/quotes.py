@@ -18,7 +18,11 @@ mapped back to the body as given, so `body[q.start:q.end] == q.text`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import accumulate
 
 from searchapp.facets.actors import Gazetteer
 from searchapp.text.analysis import common_word, read_lines, stop_words
@@ -37,7 +41,9 @@ _MOJIBAKE = {
     "‚Äé": "", "‚Äã": "", "¬†": " ", "\u200b": "", "\u200e": "", "\u200f": "", "\ufeff": "", "\xa0": " ",
 }
 _MOJIBAKE_RE = re.compile("|".join(re.escape(k) for k in sorted(_MOJIBAKE, key=len, reverse=True)))
+_COMMAS_RE = re.compile(r",+(?=[^\s,])")  # a run of commas touching the next word (or mark)
 _WORD_RE = re.compile(r"\([^\W\d_][\w&'’.\-]*\)|[^\W_][\w'’\-]*")
+_WORD_SPLIT_RE = re.compile(f"({_WORD_RE.pattern})")
 _SENTENCE_END_RE = re.compile(r"[.!?…]+[\"”’]?\s+(?=[\"“”(‘'\d]|[^\W\d_])")
 _ABBREVIATIONS = frozenset(
     "dr drg prof ir hj kh st no jl kec kab dkk dll dsb sdr bpk mr mrs ms jr sr tbk vs pol ust".split()
@@ -125,12 +131,14 @@ class _Text:
 
     norm: str
     flat: str  # norm before paragraph joins became newlines
-    pos: list[int]  # body offset of each normalised character, plus len(body)
+    pos: Sequence[int]  # body offset of each normalised character, plus len(body)
     width: dict[int, int]  # normalised index -> body length, where it is not 1
 
 
 def _normalise(body: str) -> _Text:
     """Mojibake repaired and paragraph joins turned into newlines, offsets kept."""
+    if not _MOJIBAKE_RE.search(body):  # most bodies: every offset stays where it is
+        return _Text(_join_paragraphs(body), body, range(len(body) + 1), {})
     parts: list[str] = []
     pos: list[int] = []
     width: dict[int, int] = {}
@@ -155,37 +163,28 @@ def _join_paragraphs(norm: str) -> str:
     """The corpus flattened paragraphs into commas ("kalimat.,Kalimat"): a comma
     after a sentence end, or a run of commas, touching the next word is a
     paragraph break; a comma before a space (or in a "1,5") is a comma."""
-    chars = list(norm)
-    n = len(norm)
-    i = 0
-    while i < n:
-        if norm[i] != ",":
-            i += 1
-            continue
-        j = i
-        while j < n and norm[j] == ",":
-            j += 1
-        nxt = norm[j] if j < n else ""
+    chars: list[str] | None = None  # copied only when a join is found: most bodies have none
+    for m in _COMMAS_RE.finditer(norm):
+        i, j = m.span()
+        nxt = norm[j]
         prev = norm[i - 1] if i else "\n"
+        if (prev.isdigit() and nxt.isdigit()) or (prev in QUOTE_MARKS and nxt in QUOTE_MARKS):
+            continue  # "1,5"; “,”: an empty quotation (a stripped link)
         back = i - 1
         while back >= 0 and norm[back] in " \t":
             back -= 1
         prev_word = norm[back] if back >= 0 else "\n"
-        if nxt and not nxt.isspace() and not (prev.isdigit() and nxt.isdigit()) and not (
-            prev in QUOTE_MARKS and nxt in QUOTE_MARKS  # “,”: an empty quotation (a stripped link)
+        before = norm[i - 2] if i >= 2 else ""
+        if (
+            j - i > 1
+            or prev_word in ".!?…\n"
+            or (prev in QUOTE_MARKS and before in ".!?…,")
+            or (nxt.isupper() and (prev.isalnum() or prev == ")"))
         ):
-            before = norm[i - 2] if i >= 2 else ""
-            join = (
-                j - i > 1
-                or prev_word in ".!?…\n"
-                or (prev in QUOTE_MARKS and before in ".!?…,")
-                or (nxt.isupper() and (prev.isalnum() or prev == ")"))
-            )
-            if join:
-                for k in range(i, j):
-                    chars[k] = "\n"
-        i = j
-    return "".join(chars)
+            if chars is None:
+                chars = list(norm)
+            chars[i:j] = "\n" * (j - i)
+    return norm if chars is None else "".join(chars)
 
 
 class _Tables:
@@ -207,6 +206,7 @@ class _Tables:
         self.titles = words["title"]
         self.places = words["place"]
         self.title_words = frozenset(w for t in self.titles for w in t)
+        self.title_heads = frozenset(t[0] for t in self.titles if t)
         self.stops = frozenset(w[0] for w in words["stop"])
         self.links = frozenset(w[0] for w in words["link"])
         self.nots = frozenset(w[0] for w in words["not"])
@@ -214,10 +214,28 @@ class _Tables:
         by_role: dict[str, list[str]] = {}
         for form, role in self.cues.items():
             by_role.setdefault(role, []).append(form)
-        self.cue_re = re.compile(
-            r"(?<![\w-])(" + "|".join(sorted(map(re.escape, self.cues), key=len, reverse=True)) + r")(?![\w-])",
-            re.IGNORECASE,
-        )
+        self.cue_re = re.compile(r"(?<![\w-])(" + _alternation(self.cues) + r")(?![\w-])", re.IGNORECASE)
+
+
+def _alternation(words) -> str:
+    """A pattern matching exactly the words, as a trie ("kata(?:nya)?|…"): a flat
+    alternation of a hundred words is tried word by word at every position of a
+    body; a trie gives up at the first letter no word starts with."""
+    tree: dict = {}
+    for w in words:
+        node = tree
+        for c in w:
+            node = node.setdefault(c, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        alts = [re.escape(c) + pattern(child) for c, child in sorted(node.items()) if c]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(tree)
 
 
 def _words(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str]]:
@@ -227,11 +245,62 @@ def _words(text: str, start: int = 0, end: int | None = None) -> list[tuple[int,
     out = []
     for m in _WORD_RE.finditer(text, start, end):
         s, e, w = m.start(), m.end(), m.group()
-        if e < end and text[e] == "." and (len(w) == 1 or w.lower() in _ABBREVIATIONS):
+        if e < end and text[e] == "." and _keeps_dot(w):
             e += 1
             w += "."
         out.append((s, e, w))
     return out
+
+
+def _keeps_dot(word: str) -> bool:
+    """Whether a word followed by a dot is an initial or an abbreviation, the dot part of it."""
+    return len(word) == 1 or word.lower() in _ABBREVIATIONS
+
+
+class _Norm(str):
+    """The normalised body with its words read once: the rules ask for the
+    words of overlapping spans (a sentence, the clause before a cue, the window
+    around a name) hundreds of times a body, and reading each span anew cost
+    more than the rules themselves."""
+
+    def __new__(cls, text: str) -> _Norm:
+        self = super().__new__(cls, text)
+        # _words(text), a third faster: the words and the text between them split apart, their
+        # offsets summed from the lengths, and only the dots of the text looked at
+        parts = _WORD_SPLIT_RE.split(text)
+        bounds = list(accumulate(map(len, parts)))
+        self._starts = starts = bounds[:-1:2]
+        self._ends = ends = bounds[1::2]  # before an abbreviation's dot
+        self._whole = whole = list(zip(starts, ends, parts[1::2]))
+        dot = text.find(".")
+        while dot >= 0:
+            k = bisect_left(ends, dot)
+            if k < len(ends) and ends[k] == dot and _keeps_dot(whole[k][2]):
+                whole[k] = (starts[k], dot + 1, whole[k][2] + ".")
+            dot = text.find(".", dot + 1)
+        return self
+
+    def words(self, start: int, end: int) -> list[tuple[int, int, str]]:
+        """`_words(self, start, end)`, from the words of the whole text: the
+        words inside the span as read there, a word ending at the end without
+        the dot `_words` does not see, a word cut by an edge read anew."""
+        if start >= end:
+            return []
+        starts, ends = self._starts, self._ends
+        i = bisect_left(starts, start)
+        head = []
+        if i and ends[i - 1] > start:  # a word cut by the start: its rest read as _words would
+            cut = ends[i - 1]
+            if end <= cut:
+                return _words(self, start, end)
+            head = [w for w in _words(self, start, cut + 1) if w[0] < cut]
+        j = bisect_left(ends, end, i)  # words[i:j] end before `end`
+        if j == len(starts) or starts[j] >= end:
+            return head + self._whole[i:j]
+        if ends[j] == end:  # the last word, without the dot after the span
+            s, e, w = self._whole[j]
+            return head + self._whole[i:j] + [(s, end, w[:end - s])]
+        return head + self._whole[i:j] + _words(self, starts[j], end)
 
 
 def _bare(word: str) -> str:
@@ -245,6 +314,11 @@ class QuoteExtractor:
         self.gaz = gazetteer
         self.t = _Tables()
         self._types = {a.name: a.type for a in gazetteer.actors()}
+        # the first words of the aliases: a phrase starting with another word resolves to no actor,
+        # and most words of a speaker phrase start none
+        self._heads = frozenset(alias.split()[0].casefold() for a in gazetteer.actors() for alias in a.aliases)
+        # a speaker's actor, once per name: the same names are quoted article after article
+        self._actor = lru_cache(maxsize=1 << 16)(self._actor)
 
     # --- the public call -----------------------------------------------------
 
@@ -260,24 +334,27 @@ class QuoteExtractor:
 
     def _extract(self, body: str) -> list[Quote]:
         text = _normalise(body)
-        norm = text.norm
+        joined = text.norm
         sentences: list[tuple[int, int]] = []
         found: list[_Found] = []
-        pairs = self._pairs(norm, text.flat)
-        spanning = [(o, c) for o, c, _ in pairs if "\n" in norm[o:c]]
+        pairs = self._pairs(joined, text.flat)
+        spanning = [(o, c) for o, c, _ in pairs if "\n" in joined[o:c]]
         if spanning:  # a quotation over paragraphs is read as one: a join back to its comma, a break a space
-            chars = list(norm)
+            chars = list(joined)
             for o, c in spanning:
                 for i in range(o, c):
                     if chars[i] == "\n":
                         chars[i] = text.flat[i] if text.flat[i] != "\n" else " "
-            norm = "".join(chars)
+            joined = "".join(chars)
+        norm = _Norm(joined)
         pstart = 0
         paragraphs = []
         for line in norm.split("\n"):
             paragraphs.append((pstart, pstart + len(line)))
             pstart += len(line) + 1
         for ps, pe in paragraphs:
+            if ps == pe:
+                continue  # a blank line between paragraphs
             inner = [p for p in pairs if ps <= p[0] < pe]
             for ss, se in self._sentences(norm, ps, pe, inner):
                 sentences.append((ss, se))
@@ -354,7 +431,7 @@ class QuoteExtractor:
         return pairs
 
     @staticmethod
-    def _sentences(norm: str, ps: int, pe: int, pairs) -> list[tuple[int, int]]:
+    def _sentences(norm: _Norm, ps: int, pe: int, pairs) -> list[tuple[int, int]]:
         """Sentences of a paragraph; a sentence never ends inside a quotation."""
         out, start = [], ps
         for m in _SENTENCE_END_RE.finditer(norm, ps, pe):
@@ -365,9 +442,9 @@ class QuoteExtractor:
                 continue
             dot = m.start()
             if norm[dot] == ".":
-                words = _words(norm, max(ps, dot - 12), dot)
+                words = norm.words(max(ps, dot - 12), dot)
                 word = words[-1][2] if words and words[-1][1] >= dot else ""
-                if word and (len(word) == 1 or word.lower() in _ABBREVIATIONS):
+                if word and _keeps_dot(word):
                     continue
             out.append((start, cut))
             start = cut
@@ -377,7 +454,7 @@ class QuoteExtractor:
 
     # --- one sentence --------------------------------------------------------
 
-    def _sentence(self, norm: str, k: int, ss: int, se: int, pairs, found: list[_Found]) -> None:
+    def _sentence(self, norm: _Norm, k: int, ss: int, se: int, pairs, found: list[_Found]) -> None:
         """The quotes of one sentence: its quotations with their attribution,
         else one indirect quote, else a re-attribution of the sentence before."""
         direct = False
@@ -417,9 +494,9 @@ class QuoteExtractor:
         if quote is not None:
             found.append(quote)
 
-    def _after(self, norm: str, start: int, end: int):
+    def _after(self, norm: _Norm, start: int, end: int):
         """The attribution after a closing mark: `kata X`, `ujarnya`, `X menambahkan`."""
-        words = _words(norm, start, min(end, start + 400))
+        words = norm.words(start, min(end, start + 400))
         if not words:
             return None
         gap = norm[start:words[0][0]]
@@ -444,13 +521,13 @@ class QuoteExtractor:
                 return (words[j][2], words[j][0], speaker) if speaker is not None else None
         return None
 
-    def _before(self, norm: str, ss: int, o: int, lead: bool):
+    def _before(self, norm: _Norm, ss: int, o: int, lead: bool):
         """The attribution before an opening mark: `X mengatakan: "…"`,
         `Menurut X, "…"`, `kata X, "…"`."""
         b = norm[ss:o].rstrip()
         while b and b[-1] in ":,—–-":
             b = b[:-1].rstrip()
-        words = _words(norm, ss, ss + len(b))
+        words = norm.words(ss, ss + len(b))
         if not words:
             return None
         s, e, w = words[-1]
@@ -479,8 +556,8 @@ class QuoteExtractor:
                     return w2, s2, speaker
         return None
 
-    def _negated(self, norm: str, ss: int, verb: int) -> bool:
-        words = _words(norm, max(ss, verb - 60), verb)
+    def _negated(self, norm: _Norm, ss: int, verb: int) -> bool:
+        words = norm.words(max(ss, verb - 60), verb)
         for _, _, w in reversed(words):
             lw = w.lower()
             if lw in _NEGATIONS:
@@ -492,7 +569,7 @@ class QuoteExtractor:
     # --- indirect quotes -----------------------------------------------------
 
 
-    def _cue_speaker(self, norm: str, role: str, ce: int, end: int) -> tuple[_Speaker, int] | None:
+    def _cue_speaker(self, norm: _Norm, role: str, ce: int, end: int) -> tuple[_Speaker, int] | None:
         """The speaker a cue names and where its name ends: the pronoun of
         "-nya", else the name after the cue (None when there is none, or
         after "menurut" a phrase that is no speaker)."""
@@ -509,13 +586,15 @@ class QuoteExtractor:
         if not rest.lstrip().startswith(","):
             return None
         return self._content(norm, pend + rest.index(",") + 1, end)
-    def _indirect(self, norm: str, k: int, ss: int, se: int) -> _Found | None:
+    def _indirect(self, norm: _Norm, k: int, ss: int, se: int) -> _Found | None:
         """One indirect quote of a sentence without quotation: `menurut X, …`,
         `Kata X, …`, `…, kata X.`, `X mengatakan (bahwa) …`, `dikatakan X, …`."""
         end = se
         while end > ss and (norm[end - 1].isspace() or norm[end - 1] in ".!?…"):
             end -= 1
-        words = _words(norm, ss, end)
+        if not self.t.cue_re.search(norm, ss, end):
+            return None  # most sentences name no cue: not worth reading their words
+        words = norm.words(ss, end)
         if len(words) < 4:
             return None
         # skip a sentence-opening connective ("Lebih lanjut,", "Namun,")
@@ -582,11 +661,11 @@ class QuoteExtractor:
                         return _Found(*content, "indirect", cue, cs, k, speaker)
         return None
 
-    def _content_start(self, norm: str, ce: int, end: int) -> int:
+    def _content_start(self, norm: _Norm, ce: int, end: int) -> int:
         """Where the reported statement starts after a verb: past a comma or
         colon, past "bahwa", past an adjunct ("kepada wartawan") before bahwa
         or a comma."""
-        words = _words(norm, ce, min(end, ce + 160))
+        words = norm.words(ce, min(end, ce + 160))
         if not words:
             return ce
         gap = norm[ce:words[0][0]]
@@ -614,11 +693,11 @@ class QuoteExtractor:
             return None
         return start, end
 
-    def _not_speaker(self, norm: str, start: int, end: int) -> bool:
-        words = _words(norm, start, end)
+    def _not_speaker(self, norm: _Norm, start: int, end: int) -> bool:
+        words = norm.words(start, end)
         return not words or _bare(words[0][2]) in self.t.nots
 
-    def _reattribute(self, norm: str, k: int, ss: int, se: int, found: list[_Found]) -> bool:
+    def _reattribute(self, norm: _Norm, k: int, ss: int, se: int, found: list[_Found]) -> bool:
         """`Hal itu dikatakan X …` / `Demikian kata X`: the sentence names the
         speaker of the quote just before it."""
         m = _REATTRIBUTE_RE.match(norm, ss)
@@ -663,14 +742,14 @@ class QuoteExtractor:
 
     # --- speakers ------------------------------------------------------------
 
-    def _forward(self, norm: str, start: int, end: int) -> tuple[_Speaker | None, int]:
+    def _forward(self, norm: _Norm, start: int, end: int) -> tuple[_Speaker | None, int]:
         """The speaker phrase after a cue and where it ends: a pronoun, or
         capitalised words, titles and links ("Kepala Seksi Data dan Informasi
         BMKG Aceh"), with a name in apposition after a role ("…, Zakaria,")."""
         hole = re.match(r"\s*,+\s+(?=[^\W\d_])", norm[start:start + 8])
         if hole and norm[start + hole.end()].isupper():
             start += hole.end()  # "Menurut , Netti Herawati,": a stripped link left a comma
-        words = _words(norm, start, min(end, start + 300))
+        words = norm.words(start, min(end, start + 300))
         if not words or norm[start:words[0][0]].strip():
             return None, start
         first = words[0][2].lower()
@@ -758,12 +837,12 @@ class QuoteExtractor:
                 return []
         return []
 
-    def _apposition(self, norm: str, start: int, end: int) -> tuple[_Speaker, int] | None:
+    def _apposition(self, norm: _Norm, start: int, end: int) -> tuple[_Speaker, int] | None:
         """A name set off by commas after a role: "pengurus PDPI, dr. Harsini"."""
         rest = norm[start:end]
         if not rest.startswith(","):
             return None
-        words = _words(norm, start + 1, min(end, start + 120))
+        words = norm.words(start + 1, min(end, start + 120))
         if not words:
             return None
         taken = self._phrase(norm, words)
@@ -777,7 +856,7 @@ class QuoteExtractor:
             return speaker, taken[-1][1]
         return None
 
-    def _subject(self, norm: str, ss: int, verb: int) -> _Speaker | None:
+    def _subject(self, norm: _Norm, ss: int, verb: int) -> _Speaker | None:
         """The subject before a verb cue: the clause after the last comma,
         auxiliaries and connectives dropped; an apposition ("Menteri dari
         Taliban, Amir Khan Muttaqi, mengatakan") gives the name."""
@@ -788,7 +867,7 @@ class QuoteExtractor:
             stripped = stripped[:-1]
         segments = stripped.split(",")
         segment_start = ss + len(",".join(segments[:-1])) + (1 if len(segments) > 1 else 0)
-        words = _words(norm, segment_start, ss + len(stripped))
+        words = norm.words(segment_start, ss + len(stripped))
         while words and words[-1][2].lower() in _AUXILIARIES:
             words.pop()
         while words and words[0][2].lower() in _CONNECTIVES | _SENTENCE_PREFIXES:
@@ -824,13 +903,15 @@ class QuoteExtractor:
         cut = 0  # the name starts after the last title, place, organisation or acronym
         for i in range(len(tokens)):
             w = tokens[i]
+            head = w.casefold() in self._heads  # else no alias starts with it: resolve gives None
             if w[0] == "(" or (
-                len(w) > 1 and w.isupper() and self._types.get(self.gaz.resolve(w) or "") != "person"
+                len(w) > 1 and w.isupper() and self._types.get((head and self.gaz.resolve(w)) or "") != "person"
             ):
                 cut = max(cut, i + 1)
+            head = head and w[0].isupper()
             for n in range(min(self.t.longest, len(tokens) - i), 0, -1):
                 seq = tuple(lowered[i:i + n])
-                actor = self.gaz.resolve(" ".join(tokens[i:i + n])) if tokens[i][0].isupper() else None
+                actor = self.gaz.resolve(" ".join(tokens[i:i + n])) if head else None
                 if seq in self.t.titles or seq in self.t.places or (
                     actor is not None and self._types.get(actor) != "person"
                 ):
@@ -853,7 +934,7 @@ class QuoteExtractor:
 
     # --- how a speaker is listed ---------------------------------------------
 
-    def _full_names(self, norm: str, found: list[_Found]) -> dict[str, _Speaker]:
+    def _full_names(self, norm: _Norm, found: list[_Found]) -> dict[str, _Speaker]:
         """Each one-word name a quote's speaker is written by ("Agus") mapped
         to the one longer name of the body holding it ("Agus Wibowo"): a
         longer speaker, or a run of capitalised words around the short name,
@@ -889,15 +970,15 @@ class QuoteExtractor:
                 out[written] = _Speaker(full, sp.actor or self._actor(full), True)
         return out
 
-    def _name_around(self, norm: str, start: int, end: int) -> _Speaker | None:
+    def _name_around(self, norm: _Norm, start: int, end: int) -> _Speaker | None:
         """The name of two to four words that the word norm[start:end] begins
         ("Agus" in "Agus Wibowo"), else ends ("Cording" in "Jessica
         Cording"). A word before it is taken only when it is no common word
         or derived from one ("Sosok Eko", "Perhubungan Polana"): a role or a
         topic often stands capitalised before a name."""
-        words = _words(norm, max(0, start - 60), min(len(norm), end + 60))
-        at = next((i for i, (s, e, _) in enumerate(words) if (s, e) == (start, end)), None)
-        if at is None or not self._name_word(words[at][2]):
+        words = norm.words(max(0, start - 60), min(len(norm), end + 60))
+        at = bisect_left(words, (start,))  # the first word starting at `start` or after
+        if at == len(words) or words[at][:2] != (start, end) or not self._name_word(words[at][2]):
             return None
         first = last = at
         while (last + 1 < len(words) and last - first < 3 and self._name_word(words[last + 1][2])
@@ -946,7 +1027,7 @@ class QuoteExtractor:
 
     # --- pronouns ------------------------------------------------------------
 
-    def _resolve(self, norm: str, found: list[_Found], sentences) -> None:
+    def _resolve(self, norm: _Norm, found: list[_Found], sentences) -> None:
         """A pronoun speaker becomes the person named in the nearest sentence
         that names anyone (its own sentence up to the cue first, then at most
         WINDOW_SENTENCES before it), when that sentence names exactly one:
@@ -975,7 +1056,7 @@ class QuoteExtractor:
                         f.speaker = next(iter(persons.values()))
                     break
 
-    def _persons(self, norm: str, start: int, end: int, f: _Found, found, quoted, known) -> dict[str, _Speaker]:
+    def _persons(self, norm: _Norm, start: int, end: int, f: _Found, found, quoted, known) -> dict[str, _Speaker]:
         """The distinct persons named in norm[start:end] outside quotations."""
         persons: dict[str, _Speaker] = {}
         for g in found:
@@ -988,8 +1069,10 @@ class QuoteExtractor:
                     self._add_person(persons, _Speaker(self._written(segment, actor), actor, True))
             for speaker in self._titled(norm, s, e):
                 self._add_person(persons, speaker)
-            for _, _, word in _words(norm, s, e):
-                speakers = known.get(word.lower(), []) if word[0].isupper() else []
+            for _, _, word in norm.words(s, e):
+                speakers = known.get(word.lower()) if word[0].isupper() else None
+                if not speakers:
+                    continue
                 # a speaker written by this very word ("Bambang") is the one meant; the longer names
                 # holding it ("Bambang Dwiyanto") may be other persons: _full_names decides later
                 exact = [sp for sp in speakers if (sp.written or "").lower() == word.lower()]
@@ -1002,7 +1085,7 @@ class QuoteExtractor:
                 after = _words(segment, m.start(2), min(len(segment), m.start(2) + 60))
                 if len(name) > 1 and self._title_at(after, 0) and self.gaz.resolve(" ".join(name)) is None:
                     self._add_person(persons, _Speaker(" ".join(name), None, True))
-            for handle in re.findall(r"@\w+", segment):
+            for handle in re.findall(r"@\w+", segment) if "@" in segment else ():
                 self._add_person(persons, _Speaker(handle, None, True))
         return persons
 
@@ -1026,20 +1109,18 @@ class QuoteExtractor:
                 best = alias
         return best
 
-    def _titled(self, norm: str, start: int, end: int) -> list[_Speaker]:
+    def _titled(self, norm: _Norm, start: int, end: int) -> list[_Speaker]:
         """Names written after a title in a span ("Ipda Danu Setiawan", "Kiai Ali")."""
         out = []
-        words = _words(norm, start, end)
-        lowered = [_bare(w) for _, _, w in words]
+        words = norm.words(start, end)
+        lowered = [w.lower().rstrip(".") for _, _, w in words]  # _bare, inline: a span has many words
         i = 0
-        while i < len(words):
-            titled = words[i][2][0].isupper() and any(
-                tuple(lowered[i:i + n]) in self.t.titles for n in range(1, self.t.longest + 1)
-            )
-            if not titled:
-                i += 1
+        for k in [k for k, lw in enumerate(lowered) if lw in self.t.title_heads]:  # only these can open a title
+            if k < i or not (words[k][2][0].isupper() and any(
+                tuple(lowered[k:k + n]) in self.t.titles for n in range(1, self.t.longest + 1)
+            )):
                 continue
-            j = i + 1
+            i, j = k, k + 1
             while j < len(words) and j - i <= 8 and not norm[words[j - 1][1]:words[j][0]].strip() and (
                 words[j][2][0].isupper() or words[j][2][0] == "(" or lowered[j] in self.t.title_words
                 or lowered[j] in self.t.links
