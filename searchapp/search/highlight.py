@@ -96,9 +96,8 @@ class Highlighter:
         numbers = {t for t in terms if _NUMBER_TERM.fullmatch(t)}
         if terms and len(words) + len(numbers) == len(terms):
             written = sorted(words | {w for t in words for w in forms(t)}, key=len, reverse=True)
-            # a word's letters may touch digits ("X1", "G20": parts of their own to the analysis)
-            branches = [r"(?P<word>(?<![^\W\d_])(?:" + "|".join(map(re.escape, written)) + r")(?![^\W\d_]))"
-                        ] if written else []
+            # a word glued to another ("KPK" of "@KPK_RI", "X" of "X1") is not marked
+            branches = [r"(?P<word>(?<!\w)(?:" + "|".join(map(re.escape, written)) + r")(?!\w))"] if written else []
             run = [_APOSTROPHE]  # "d'Or", "Ma'ruf": one word to the analysis, written with a mark the forms lack
             if numbers:  # the digits in order, thousands dots allowed between: "1500" is also written "1.500"
                 run += (r"\.?".join(map(re.escape, n)) for n in sorted(numbers, key=len, reverse=True))
