@@ -8,6 +8,7 @@ written, so every engine's hits are marked the same way.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,6 @@ from searchapp.text import analysis
 
 SNIPPET_CHARS = 240
 _NUMBER_TERM = re.compile(r"\d+(?:,\d+)*")  # an index term of a number: thousands dots dropped, decimals kept
-_APOSTROPHE = r"(?<=[^\W\d_])['’](?=[^\W\d_])"
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,9 @@ class Highlighter:
             written = sorted(words | {w for t in words for w in forms(t)}, key=len, reverse=True)
             # a word glued to another ("KPK" of "@KPK_RI", "X" of "X1") is not marked
             branches = [r"(?P<word>(?<!\w)(?:" + "|".join(map(re.escape, written)) + r")(?!\w))"] if written else []
-            run = [_APOSTROPHE]  # "d'Or", "Ma'ruf": one word to the analysis, written with a mark the forms lack
             if numbers:  # the digits in order, thousands dots allowed between: "1500" is also written "1.500"
-                run += (r"\.?".join(map(re.escape, n)) for n in sorted(numbers, key=len, reverse=True))
-            branches.append("(?P<run>" + "|".join(run) + ")")
+                digits = (r"\.?".join(map(re.escape, n)) for n in sorted(numbers, key=len, reverse=True))
+                branches.append("(?P<number>" + "|".join(digits) + ")")
             self._regex = re.compile("|".join(branches), re.IGNORECASE)
 
     def _all(self, text: str) -> list[tuple[int, int, str]]:
@@ -109,27 +108,26 @@ class Highlighter:
         if self._regex is None:
             return self._analysed(text, 0)
         found: list[tuple[int, int, str]] = []
-        done = 0  # the end of the last run analysed whole
+        runs = _marked_runs(text)
         for m in self._regex.finditer(text):
-            if m.start() < done:
+            if m.lastgroup == "number":
+                runs.append(_run_around(text, *m.span()))
                 continue
-            if m.lastgroup == "word":
-                word = m.group().lower()
-                term = self.stemmer.stem(word)
-                if term in terms or word in terms:
-                    found.append((m.start(), m.end(), term))
-                continue
-            start = m.start()
-            while start > 0 and not text[start - 1].isspace():
-                start -= 1
-            end = m.end()
-            while end < len(text) and not text[end].isspace():
-                end += 1
-            while found and found[-1][0] >= start:
-                found.pop()  # a word of this run, found again below as the run's analysis has it
-            found += self._analysed(text[start:end], start)
-            done = end
-        return found
+            word = m.group().lower()
+            term = self.stemmer.stem(word)
+            if term in terms or word in terms:
+                found.append((m.start(), m.end(), term))
+        if not runs:
+            return found
+        runs.sort()
+        starts = [a for a, _b in runs]
+        kept = [f for f in found if not _inside(runs, starts, f[0])]  # each run's words as its analysis finds them
+        done = 0
+        for a, b in runs:
+            if a >= done:  # a run holding two numbers, or a number and a mark, is read once
+                kept += self._analysed(text[a:b], a)
+                done = b
+        return sorted(kept)
 
     def _analysed(self, text: str, offset: int) -> list[tuple[int, int, str]]:
         """The wanted words of a text by the indexer's own analysis (spaces
@@ -158,6 +156,33 @@ class Highlighter:
 
     def spans(self, text: str) -> list[list[int]]:
         return _joined([[s, e] for s, e, _t in self.find(text)], text)
+
+
+def _run_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The run of text between spaces holding start..end."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
+
+
+def _marked_runs(text: str) -> list[tuple[int, int]]:
+    """The runs holding a word with an apostrophe between letters ("d'Or", "Ma'ruf")."""
+    runs = []
+    for mark in "'’":
+        i = text.find(mark)
+        while i >= 0:
+            if 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha():
+                runs.append(_run_around(text, i, i + 1))
+            i = text.find(mark, i + 1)
+    return runs
+
+
+def _inside(runs: list[tuple[int, int]], starts: list[int], at: int) -> bool:
+    """Whether `at` falls in one of the sorted runs."""
+    i = bisect_right(starts, at) - 1
+    return i >= 0 and at < runs[i][1]
 
 
 def _adjacent(gap: str) -> bool:
