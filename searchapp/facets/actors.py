@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from searchapp.errors import SearchappError
-from searchapp.text.analysis import sastrawi_root, sastrawi_stem
+from searchapp.text.analysis import sastrawi_root, sastrawi_stem, trie_pattern
 
 TYPES = frozenset({"person", "country", "organisation"})
 IGNORE = "ignore"
@@ -53,32 +53,11 @@ class _Alias:
     needs_support: bool
 
 
-def _trie_pattern(words: Iterable[str]) -> str:
-    """A regex alternation of the words, factored as a trie, preferring longer."""
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        if len(branches) == 1 and "" not in node:
-            return branches[0]
-        group = "(?:" + "|".join(branches) + ")"
-        return group + "?" if "" in node else group
-
-    return build(trie)
-
-
 def _compile(words: Iterable[str], flags: int) -> re.Pattern[str] | None:
     words = sorted(set(words))
     if not words:
         return None
-    return re.compile(r"(?<!\w)(?:" + _trie_pattern(words) + r")(?!\w)", flags)
+    return re.compile(r"(?<!\w)(?:" + trie_pattern(words) + r")(?!\w)", flags)
 
 
 def _parse_alias(raw: str) -> tuple[str, bool, bool]:

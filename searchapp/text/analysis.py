@@ -33,6 +33,29 @@ _THOUSANDS_RE = re.compile(r"\d{1,3}(?:\.\d{3})+")
 _APOSTROPHES = str.maketrans("", "", "'’")
 
 
+def trie_pattern(words: Iterable[str]) -> str:
+    """A regex alternation of the words, factored as a trie, preferring longer:
+    a flat alternation of many words is tried word by word at every position
+    of a text; a trie gives up at the first letter no word starts with."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        if len(branches) == 1 and "" not in node:
+            return branches[0]
+        group = "(?:" + "|".join(branches) + ")"
+        return group + "?" if "" in node else group
+
+    return build(trie)
+
+
 def read_lines(name: str) -> Iterator[str]:
     text = resources.files("searchapp.data").joinpath(name).read_text("utf-8")
     for line in text.splitlines():

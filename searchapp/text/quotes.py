@@ -25,7 +25,7 @@ from functools import lru_cache
 from itertools import accumulate
 
 from searchapp.facets.actors import Gazetteer
-from searchapp.text.analysis import common_word, read_lines, stop_words
+from searchapp.text.analysis import common_word, read_lines, stop_words, trie_pattern
 
 ROLES = ("post", "nya", "verb", "verb+", "passive", "menurut")
 KINDS = ("title", "place", "stop", "link", "not")
@@ -214,28 +214,7 @@ class _Tables:
         by_role: dict[str, list[str]] = {}
         for form, role in self.cues.items():
             by_role.setdefault(role, []).append(form)
-        self.cue_re = re.compile(r"(?<![\w-])(" + _alternation(self.cues) + r")(?![\w-])", re.IGNORECASE)
-
-
-def _alternation(words) -> str:
-    """A pattern matching exactly the words, as a trie ("kata(?:nya)?|…"): a flat
-    alternation of a hundred words is tried word by word at every position of a
-    body; a trie gives up at the first letter no word starts with."""
-    tree: dict = {}
-    for w in words:
-        node = tree
-        for c in w:
-            node = node.setdefault(c, {})
-        node[""] = {}
-
-    def pattern(node: dict) -> str:
-        alts = [re.escape(c) + pattern(child) for c, child in sorted(node.items()) if c]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return pattern(tree)
+        self.cue_re = re.compile(r"(?<![\w-])(" + trie_pattern(self.cues) + r")(?![\w-])", re.IGNORECASE)
 
 
 def _words(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str]]:
