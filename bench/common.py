@@ -339,13 +339,14 @@ class TreeSampler(threading.Thread):
 _SUMMARY = re.compile(r"indexed (\d+) articles in ([\d.]+) s")
 
 
-def run_rebuild(corpus: Path, index_dir: Path, procs: int | None = None, root: Path = ROOT) -> dict:
+def run_rebuild(corpus: Path, index_dir: Path, procs: int | None = None, root: Path = ROOT,
+                entry: tuple[str, ...] = ("-m", "searchapp")) -> dict:
     """`python -m searchapp rebuild` of the source tree `root` in a
-    subprocess, its tree's memory sampled.
+    subprocess (or `python *entry rebuild`), its tree's memory sampled.
 
     `wall_s` is the subprocess's wall time (interpreter start and imports
     included); `reported_s` is the rebuild's own BuildReport.seconds."""
-    cmd = [PYTHON, "-m", "searchapp", "rebuild", "--corpus", str(corpus), "--index", str(index_dir)]
+    cmd = [PYTHON, *entry, "rebuild", "--corpus", str(corpus), "--index", str(index_dir)]
     if procs:
         cmd += ["--procs", str(procs)]
     t0 = time.perf_counter()

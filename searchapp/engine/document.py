@@ -48,13 +48,14 @@ class Preparer:
     index (words written as names, the written forms of each stem) and the
     band keys the build's stories are found by."""
 
-    def __init__(self, actor_files: list[str], stems: dict[str, str], keep_texts: bool = False):
+    def __init__(self, actor_files: list[str], stems: dict[str, str], keep_texts: bool = False,
+                 fingerprints: stories.Fingerprints | None = None):
         self.gazetteer = Gazetteer.load(actor_files)
         self.stemmer = analysis.Stemmer(self.gazetteer.protected_words())
         self.stemmer.load(stems)
         self.names: Counter[str] = Counter()
         self.forms: Counter[tuple[str, str]] = Counter()
-        self.fingerprints = stories.Fingerprints()
+        self.fingerprints = fingerprints or stories.Fingerprints()
         self.quotes = QuoteExtractor(self.gazetteer)
         self.story_ids: list[str] = []
         self._signatures: list[np.ndarray] = []

@@ -111,14 +111,14 @@ def _merged(old: Cards, new: Cards) -> Cards:
             np.concatenate([old[2][keep], new[2]]))
 
 
-def _cluster(build_dir: Path, parts: list[Cards], texts: list[tuple]) -> None:
+def _cluster(build_dir: Path, fp: stories.Fingerprints, parts: list[Cards], texts: list[tuple]) -> None:
     """Find the stories of a fresh build (before it goes live) from the
     workers' story cards and the texts they kept, and keep the stories and
     the cards in it."""
     cards = ([i for part in parts for i in part[0]], np.concatenate([part[1] for part in parts]),
              np.concatenate([part[2] for part in parts]))
     with builds.open_build(build_dir).searcher() as searcher:
-        found = stories.cluster(stories.Fingerprints(), *cards, _fetcher(searcher), stories.Texts.reader(texts))
+        found = stories.cluster(fp, *cards, _fetcher(searcher), stories.Texts.reader(texts))
     found.save(build_dir)
     _save_cards(build_dir, cards)
 
@@ -187,17 +187,18 @@ def _rebuild_serial(ix, build_dir: Path, items: Iterable, preparer: Preparer, re
         series = SegmentSeries(ix, SEGMENT_BYTES)
         _add(series.add_document, (preparer.prepare_or_skip(i) for i in items), report, progress)
         _commit_segments(writer, build_dir, series.finish(), preparer.names, preparer.forms, report.repaired)
-        _cluster(build_dir, [preparer.story_cards()], [preparer.texts.packed()])
+        _cluster(build_dir, preparer.fingerprints, [preparer.story_cards()], [preparer.texts.packed()])
     except BaseException:
         writer.cancel()
         raise
 
 
-def _segment_worker(build_dir: str, actor_files: list[str], stems: dict[str, str], jobs, results) -> None:
+def _segment_worker(build_dir: str, actor_files: list[str], stems: dict[str, str], fp: stories.Fingerprints,
+                    jobs, results) -> None:
     """A worker process: analyse batches and write them into its own segments."""
     workers.die_with_parent()
     try:
-        preparer = Preparer(actor_files, stems, keep_texts=True)
+        preparer = Preparer(actor_files, stems, keep_texts=True, fingerprints=fp)
         series = SegmentSeries(builds.open_build(build_dir), SEGMENT_BYTES)
         while (batch := jobs.get()) is not None:
             added, skipped = 0, []
@@ -221,6 +222,7 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
     workers too, so both the Sastrawi work and the posting writing use all cores.
     Returns the stems the workers worked out, for the next rebuild."""
     topics.load()  # built once here, inherited by the forked workers (each stemmed ~2,000 topic words)
+    fp = stories.Fingerprints()  # inherited too: importing datasketch (SciPy) cost each worker 0.6 s, 35 MB
     writer = ix.writer()  # holds Whoosh's write lock and commits the table of contents
     segments, names, forms, stems = [], Counter(), Counter(), {}
     cards: list[tuple[list[str], np.ndarray, np.ndarray]] = []
@@ -240,10 +242,10 @@ def _write_parallel(ix, build_dir: Path, items: Iterable, actor_files: list[str]
         cards.append(learned[3])
         texts.append(learned[4])
 
-    workers.run(_segment_worker, (str(build_dir), actor_files, stems_in), workers.batches(items, BATCH), procs,
+    workers.run(_segment_worker, (str(build_dir), actor_files, stems_in, fp), workers.batches(items, BATCH), procs,
                 on_batch, on_done, on_failure=writer.cancel)
     _commit_segments(writer, build_dir, segments, names, forms, report.repaired)
-    _cluster(build_dir, cards, texts)
+    _cluster(build_dir, fp, cards, texts)
     return stems
 
 
