@@ -170,7 +170,9 @@ def test_columns_read_days_and_deletions(clickid_live):
                                '"pemerintah daerah"', "anti-korupsi", "pilpres 2019", "Rp 1,5 triliun", "1.500 orang",
                                "covid-19", "G20", "2019", "tahun 2018", "1 januari", "Ballon d'Or", "Ma'ruf Amin"])
 def test_highlights_from_the_forms_table_equal_the_full_analysis(clickid_live, q):
-    """The regex of written forms, a number's digits and apostrophes finds exactly the words the analyzer would."""
+    """The regex of written forms, a number's digits and apostrophes finds
+    exactly the words the analyzer would; in the lowercased text, or as
+    written when lowercasing changes a text's length ("İ")."""
     from dataclasses import replace
 
     sel = select(clickid_live, Request.make(q))
@@ -182,6 +184,9 @@ def test_highlights_from_the_forms_table_equal_the_full_analysis(clickid_live, q
     for docnum, _score in sel.ranked(20):
         body = snap.article(docnum)["body"]
         assert fast.find(body) == slow.find(body) and fast.find(body)
+        dotted = "İSTANBUL. " + body
+        assert len(dotted.lower()) > len(dotted)
+        assert fast.find(dotted) == slow.find(dotted) == [(s + 10, e + 10, t) for s, e, t in fast.find(body)]
 
 
 def test_ranker_doc_frequency_equals_whooshs(clickid_live):

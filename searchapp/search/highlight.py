@@ -91,17 +91,26 @@ class Highlighter:
         self.wanted = wanted
         self.stemmer = stemmer or analysis.Stemmer()
         self.terms = terms = set(wanted.terms)
-        self._regex = None
+        self._regex = self._caseless = None
         words = {t for t in terms if t.replace("-", "").isalpha()}
         numbers = {t for t in terms if _NUMBER_TERM.fullmatch(t)}
         if terms and len(words) + len(numbers) == len(terms):
-            written = sorted(words | {w for t in words for w in forms(t)}, key=len, reverse=True)
+            written = sorted({w.lower() for w in words | {w for t in words for w in forms(t)}}, key=len, reverse=True)
             # a word glued to another ("KPK" of "@KPK_RI", "X" of "X1") is not marked
             branches = [r"(?P<word>(?<!\w)(?:" + "|".join(map(re.escape, written)) + r")(?!\w))"] if written else []
             if numbers:  # the digits in order, thousands dots allowed between: "1500" is also written "1.500"
                 digits = (r"\.?".join(map(re.escape, n)) for n in sorted(numbers, key=len, reverse=True))
                 branches.append("(?P<number>" + "|".join(digits) + ")")
-            self._regex = re.compile("|".join(branches), re.IGNORECASE)
+            self._regex = re.compile("|".join(branches))  # run on the lowercased text: twice as fast as
+            # IGNORECASE on the text as written
+
+    def _matches(self, text: str):
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            return self._regex.finditer(lowered)
+        if self._caseless is None:  # a letter whose lowercase is longer ("İ"): the text as written, case ignored
+            self._caseless = re.compile(self._regex.pattern, re.IGNORECASE)
+        return self._caseless.finditer(text)
 
     def _all(self, text: str) -> list[tuple[int, int, str]]:
         terms = self.terms
@@ -109,7 +118,7 @@ class Highlighter:
             return self._analysed(text, 0)
         found: list[tuple[int, int, str]] = []
         runs = _marked_runs(text)
-        for m in self._regex.finditer(text):
+        for m in self._matches(text):
             if m.lastgroup == "number":
                 runs.append(_run_around(text, *m.span()))
                 continue
