@@ -97,7 +97,7 @@ class Highlighter:
         if terms and len(words) + len(numbers) == len(terms):
             written = sorted({w.lower() for w in words | {w for t in words for w in forms(t)}}, key=len, reverse=True)
             # a word glued to another ("KPK" of "@KPK_RI", "X" of "X1") is not marked
-            branches = [r"(?P<word>(?<!\w)(?:" + "|".join(map(re.escape, written)) + r")(?!\w))"] if written else []
+            branches = [r"(?P<word>(?<!\w)(?:" + analysis.trie_pattern(written) + r")(?!\w))"] if written else []
             if numbers:  # the digits in order, thousands dots allowed between: "1500" is also written "1.500"
                 digits = (r"\.?".join(map(re.escape, n)) for n in sorted(numbers, key=len, reverse=True))
                 branches.append("(?P<number>" + "|".join(digits) + ")")
