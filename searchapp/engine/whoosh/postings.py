@@ -111,10 +111,10 @@ class SegmentArrays:
         when some are not in them (inlined by Whoosh's own writer)."""
         if not words:
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        try:
-            first, last = (self._row(leaf.term_info(fieldname, w)) for w in (words[0], words[-1]))
-        except TermNotFound:
+        first, last = (term_info(leaf, fieldname, w) for w in (words[0], words[-1]))
+        if first is None or last is None:
             return None
+        first, last = self._row(first), self._row(last)
         if first is None or last is None or last - first + 1 != len(words):
             return None
         starts = self.starts[first : last + 2]
@@ -411,6 +411,14 @@ class TermBlocks:
         return np.cumsum(np.array(ids, np.int64)), weights, values
 
 
+def term_info(leaf, fieldname: str, text):
+    """Whoosh's term info of a term in one segment, or None where it is absent."""
+    try:
+        return leaf.term_info(fieldname, text)
+    except TermNotFound:
+        return None
+
+
 def read_postings(leaf, fieldname: str, text, arrays: SegmentArrays | None = None,
                   info=None) -> tuple[np.ndarray, np.ndarray]:
     """(document numbers, term frequencies) of a term in one segment: sliced
@@ -418,9 +426,8 @@ def read_postings(leaf, fieldname: str, text, arrays: SegmentArrays | None = Non
     time; deleted documents are left in (the caller masks them). `info`:
     the term's Whoosh term info, when the caller has looked it up."""
     if info is None:
-        try:
-            info = leaf.term_info(fieldname, text)
-        except TermNotFound:
+        info = term_info(leaf, fieldname, text)
+        if info is None:
             return np.empty(0, np.int64), np.empty(0)
     found = arrays.postings(info) if arrays is not None else None
     if found is not None:

@@ -39,7 +39,7 @@ from whoosh.util.numeric import byte_to_length
 from searchapp.engine import plan
 from searchapp.engine.base import TooSlow
 from searchapp.engine.whoosh.columns import Columns, column_array
-from searchapp.engine.whoosh.postings import SegmentArrays, TermBlocks, block_positions, read_postings
+from searchapp.engine.whoosh.postings import SegmentArrays, TermBlocks, block_positions, read_postings, term_info
 
 BLOCK_INDEX_TERMS = 32_768  # (segment, term) block indexes kept for proximity checks (24 bytes a block)
 CACHE_TERM_INFOS = 50_000  # terms whose term infos are kept (a few hundred bytes each)
@@ -152,15 +152,8 @@ class Ranker:
         """The term's Whoosh term info in each segment (None where absent),
         cached: postings, positions and the idf each looked the term up in
         every segment's term dictionary (file reads and unpickling, ~20 µs)."""
-        return self._infos.get((fieldname, text), lambda: [self._term_info(leaf, fieldname, text)
+        return self._infos.get((fieldname, text), lambda: [term_info(leaf, fieldname, text)
                                                            for leaf, _base in self.reader.leaf_readers()])
-
-    @staticmethod
-    def _term_info(leaf, fieldname: str, text: str):
-        try:
-            return leaf.term_info(fieldname, text)
-        except TermNotFound:
-            return None
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         """Whoosh's doc frequency (postings written, deleted documents too)."""

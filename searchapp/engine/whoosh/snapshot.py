@@ -98,8 +98,9 @@ class WhooshSnapshot(Snapshot):
         warm(self.searcher)
         self.fields = frozenset(self.reader.schema.names())
         arrays = [SegmentArrays.open(build, leaf.segment().segment_id()) for leaf, _base in self.reader.leaf_readers()]
-        self.columns = columns.load(self.reader, arrays)
-        numbers = columns.id_numbers(self.reader, arrays, self.columns.live)
+        words = columns.segment_words(arrays, [*columns.KEYWORDS, "id"])
+        self.columns = columns.load(self.reader, arrays, words)
+        numbers = columns.id_numbers(self.reader, arrays, self.columns.live, words)
         live_doc = numbers.get if numbers is not None else self._live_doc
         self.stories = StoryColumns.load(Stories.load(build).rows, live_doc, self.columns.size)
         # per facet, the (document, value, story) of articles with copies: all counting stories adds
