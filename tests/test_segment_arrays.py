@@ -50,14 +50,25 @@ def check_arrays(build_dir) -> int:
             for fieldname in ("title", "body", "body_exact", "id", "actor"):
                 assert arrays.words(fieldname) == sorted(t.decode() for t in leaf.lexicon(fieldname)), fieldname
             assert arrays.words("published") is None  # dates are not text
+            arrays.index_words(leaf)
+            assert arrays.knows("body") or any(i.is_inlined() for (f, _t), i in leaf._terms.items() if f == "body")
+            for fieldname in ("title", "body", "actor", "id"):
+                if arrays.knows(fieldname):  # terms it lacks, before, between and after its own
+                    for absent in ("", "0", "aaaa-tidak-ada", "jakartaa", "zzzz-tidak-ada", "\uffff"):
+                        assert (arrays.lookup(fieldname, absent) is None) == (absent.encode() not in
+                                                                              leaf.lexicon(fieldname)), absent
             for (fieldname, text), (docs, tf) in whoosh_postings(leaf).items():
                 info = leaf.term_info(fieldname, text)
                 got = arrays.postings(info)
                 if info.is_inlined():
-                    assert got is None
+                    assert got is None and not arrays.knows(fieldname)
                     continue
                 assert got is not None, (fieldname, text)
                 assert np.array_equal(got[0], docs) and np.array_equal(got[1], tf), (fieldname, text)
+                if arrays.knows(fieldname):  # found by the kept words, as by Whoosh's term dictionary
+                    found = arrays.lookup(fieldname, text.decode() if isinstance(text, bytes) else text)
+                    assert found is not None and found.doc_frequency() == info.doc_frequency(), (fieldname, text)
+                    assert all(np.array_equal(x, y) for x, y in zip(arrays.postings(found), got))
                 compared += len(docs)
                 if fieldname in ("title", "body"):
                     expected = whoosh_positions(leaf, info)

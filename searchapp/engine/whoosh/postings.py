@@ -26,6 +26,7 @@ from itertools import accumulate, chain, repeat
 import struct
 import zlib
 from collections.abc import Iterator
+from typing import NamedTuple
 from io import BytesIO
 from pathlib import Path
 
@@ -56,6 +57,7 @@ class SegmentArrays:
         self.docs, self.tf = docs, tf
         self.pos_starts, self.pos = pos_starts, pos
         self._words_path = words_path
+        self._kept: dict[str, _Words] = {}  # by index_words
 
     @staticmethod
     def paths(build_dir: Path, segid: str) -> dict[str, Path]:
@@ -90,19 +92,63 @@ class SegmentArrays:
 
     def words(self, fieldname: str) -> list[str] | None:
         """The segment's terms of a text field, sorted; None for a field whose
-        terms are not text (dates, numbers) or an unreadable list. Read from
-        the file at each call, nothing kept: a did-you-mean's lexicon asks
-        once per build, and every field's terms held as strings would cost
-        a serving process tens of MB."""
+        terms are not text (dates, numbers) or an unreadable list. Made from
+        the terms `index_words` keeps (one string a field: every term as a
+        string of its own would cost a serving process tens of MB), else
+        read from the file."""
         return self.words_of([fieldname])[fieldname]
 
     def words_of(self, fieldnames: list[str]) -> dict[str, list[str] | None]:
-        """`words` of several fields, the file read once."""
+        """`words` of several fields, the file read at most once."""
+        found = {f: self._kept[f].list() for f in fieldnames if f in self._kept}
+        if len(found) < len(fieldnames):
+            joined = self._read_words()
+            found.update({f: (joined[f].split("\n") if joined[f] else []) if f in joined else None
+                          for f in fieldnames if f not in found})
+        return found
+
+    def _read_words(self) -> dict[str, str]:
         try:
-            found = json.loads(self._words_path.read_text("utf-8"))
+            return json.loads(self._words_path.read_text("utf-8"))
         except (OSError, ValueError):
-            found = {}
-        return {f: (found[f].split("\n") if found[f] else []) if f in found else None for f in fieldnames}
+            return {}
+
+    def index_words(self, leaf) -> None:
+        """Keep each text field's terms, so `lookup` finds a term without
+        Whoosh's term dictionary (~20 µs a segment: file reads, unpickling);
+        ~2.5 MB a segment of the 2019 corpus. A field whose terms are not
+        all in the arrays (inlined by Whoosh's own writer) is left out."""
+        self._kept = {}
+        for fieldname, joined in self._read_words().items():
+            words = _Words(joined)
+            first = self._first_row(leaf, fieldname, words) if len(words) else 0
+            if first is not None:
+                self._kept[fieldname] = words
+                words.first_row = first
+
+    def knows(self, fieldname: str) -> bool:
+        """Whether `lookup` can tell where a term of the field is."""
+        return fieldname in self._kept
+
+    def lookup(self, fieldname: str, text: str) -> ArrayTerm | None:
+        """Where a term of a field `knows` lies in the arrays; None when the segment does not hold it."""
+        words = self._kept[fieldname]
+        row = words.index(text)
+        if row is None:
+            return None
+        row += words.first_row
+        return ArrayTerm(int(self.starts[row]), int(self.starts[row + 1]))
+
+    def _first_row(self, leaf, fieldname: str, words) -> int | None:
+        """The row of a field's first term, when its terms lie one after
+        another in the arrays in the order of `words` (else None)."""
+        first, last = (term_info(leaf, fieldname, w) for w in (words[0], words[len(words) - 1]))
+        if first is None or last is None:
+            return None
+        first, last = self._row(first), self._row(last)
+        if first is None or last is None or last - first + 1 != len(words):
+            return None
+        return first
 
     def field(self, leaf, fieldname: str, words: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
         """Every posting of a field in one read, given its `words`: (document
@@ -111,13 +157,10 @@ class SegmentArrays:
         when some are not in them (inlined by Whoosh's own writer)."""
         if not words:
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        first, last = (term_info(leaf, fieldname, w) for w in (words[0], words[-1]))
-        if first is None or last is None:
+        first = self._first_row(leaf, fieldname, words)
+        if first is None:
             return None
-        first, last = self._row(first), self._row(last)
-        if first is None or last is None or last - first + 1 != len(words):
-            return None
-        starts = self.starts[first : last + 2]
+        starts = self.starts[first : first + len(words) + 1]
         docs = self.docs.read(int(starts[0]), int(starts[-1])).astype(np.int64)
         return docs, np.repeat(np.arange(len(words)), np.diff(starts))
 
@@ -157,8 +200,10 @@ class SegmentArrays:
         return i
 
     def _span(self, info) -> tuple[int, int] | None:
-        """Where the term with this Whoosh term info lies in `docs`, or None
-        when these arrays do not hold it."""
+        """Where the term with this Whoosh term info (or ArrayTerm) lies in
+        `docs`, or None when these arrays do not hold it."""
+        if isinstance(info, ArrayTerm):
+            return info.start, info.end
         i = self._row(info)
         if i is None:
             return None
@@ -195,6 +240,52 @@ class SegmentArrays:
             run, base = self.pos.read(firsts[0], lasts[-1]), firsts[0]
             lists = [run[a - base:b - base].tolist() for a, b in zip(firsts, lasts)]
         return dict(zip(docs[hit].tolist(), lists))
+
+
+class ArrayTerm(NamedTuple):
+    """Where a term's postings lie in a segment's arrays, found by
+    `SegmentArrays.lookup`: what the ranker asks of Whoosh's term info."""
+
+    start: int
+    end: int
+
+    def doc_frequency(self) -> int:
+        """Postings written (deleted documents too), as Whoosh counts."""
+        return self.end - self.start
+
+
+class _Words:
+    """A field's terms in one segment as one UTF-8 string, in the order
+    Whoosh sorts them (by bytes): a term's place by binary search."""
+
+    def __init__(self, joined: str):
+        self._blob = joined.encode("utf-8")
+        ends = np.flatnonzero(np.frombuffer(self._blob, np.uint8) == 10)
+        bounds = np.concatenate(([0], ends + 1, [len(self._blob) + 1])) if joined else np.zeros(1)
+        self._bounds = array("q", bounds.astype(np.int64).tobytes())
+        self.first_row = 0
+
+    def __len__(self) -> int:
+        return len(self._bounds) - 1
+
+    def __getitem__(self, k: int) -> str:
+        return self._blob[self._bounds[k] : self._bounds[k + 1] - 1].decode("utf-8")
+
+    def index(self, text: str) -> int | None:
+        """The place of a term, or None."""
+        key = text.encode("utf-8")
+        bounds, blob = self._bounds, self._blob
+        lo, hi = 0, len(bounds) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if blob[bounds[mid] : bounds[mid + 1] - 1] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < len(bounds) - 1 and blob[bounds[lo] : bounds[lo + 1] - 1] == key else None
+
+    def list(self) -> list[str]:
+        return self._blob.decode("utf-8").split("\n") if len(self) else []
 
 
 class _Flat:

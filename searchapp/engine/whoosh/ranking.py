@@ -149,11 +149,14 @@ class Ranker:
         return docs, self._bm25(fieldname, text, docs, tf).astype(np.float32)
 
     def infos(self, fieldname: str, text: str) -> list:
-        """The term's Whoosh term info in each segment (None where absent),
-        cached: postings, positions and the idf each looked the term up in
-        every segment's term dictionary (file reads and unpickling, ~20 µs)."""
-        return self._infos.get((fieldname, text), lambda: [term_info(leaf, fieldname, text)
-                                                           for leaf, _base in self.reader.leaf_readers()])
+        """The term in each segment (None where absent): where its arrays
+        hold it (found by the field's words the arrays keep), else Whoosh's
+        term info. Cached: postings, positions and the idf each looked the
+        term up in every segment."""
+        return self._infos.get((fieldname, text), lambda: [
+            arrays.lookup(fieldname, text) if arrays is not None and arrays.knows(fieldname)
+            else term_info(leaf, fieldname, text)
+            for (leaf, _base), arrays in zip(self.reader.leaf_readers(), self.arrays)])
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         """Whoosh's doc frequency (postings written, deleted documents too)."""

@@ -98,6 +98,9 @@ class WhooshSnapshot(Snapshot):
         warm(self.searcher)
         self.fields = frozenset(self.reader.schema.names())
         arrays = [SegmentArrays.open(build, leaf.segment().segment_id()) for leaf, _base in self.reader.leaf_readers()]
+        for (leaf, _base), segment in zip(self.reader.leaf_readers(), arrays):
+            if segment is not None:
+                segment.index_words(leaf)
         words = columns.segment_words(arrays, [*columns.KEYWORDS, "id"])
         self.columns = columns.load(self.reader, arrays, words)
         numbers = columns.id_numbers(self.reader, arrays, self.columns.live, words)
