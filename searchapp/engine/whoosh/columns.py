@@ -142,8 +142,8 @@ KEYWORDS = (*facets.names(), SPEAKER)  # the keyword fields a build keeps as col
 
 def segment_words(arrays: list[SegmentArrays | None], fieldnames: Sequence[str]) -> list[dict[str, list[str] | None]]:
     """Each segment's words of the fields (SegmentArrays.words_of; all None
-    for a segment without arrays): what `load` and `id_numbers` read, the
-    file parsed once a segment."""
+    for a segment without arrays): what `load` and `id_numbers` read, made
+    once a segment for both."""
     return [a.words_of(fieldnames) if a is not None else dict.fromkeys(fieldnames) for a in arrays]
 
 

@@ -255,8 +255,8 @@ class ArrayTerm(NamedTuple):
 
 
 class _Words:
-    """A field's terms in one segment as one UTF-8 string, in the order
-    Whoosh sorts them (by bytes): a term's place by binary search."""
+    """A field's terms in one segment as one UTF-8 byte string, in the
+    order Whoosh sorts them (by bytes): a term's place by binary search."""
 
     def __init__(self, joined: str):
         self._blob = joined.encode("utf-8")
