@@ -38,9 +38,42 @@ from whoosh.writing import SegmentWriter
 from searchapp.engine.whoosh.columns import column_array
 from searchapp.engine.whoosh.postings import ArraysWriter, text_terms
 
-# A term's postings: docnums, weights, and the encoded values (one bytes per
-# posting, or all of them joined when the format's values have a fixed size).
-Postings = tuple[array, array, "list[bytes] | bytearray"]
+class JoinedValues:
+    """A term's encoded values of variable size (positions), end to end in
+    one bytearray with each one's end: ~4 bytes a posting besides the data,
+    where a bytes object each cost ~41 (most of a rebuild worker's memory)."""
+
+    __slots__ = ("data", "ends")
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.ends = array("I")
+
+    def append(self, value: bytes) -> None:
+        self.data += value
+        self.ends.append(len(self.data))
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, span: slice) -> list[bytes]:
+        """The values i to j, each a new bytes object (as Whoosh's writer has them)."""
+        i, j, _step = span.indices(len(self.ends))
+        ends, data = self.ends, self.data
+        start = ends[i - 1] if i else 0
+        out = []
+        for end in ends[i:j]:
+            out.append(bytes(data[start:end]))
+            start = end
+        return out
+
+    def __iter__(self):
+        return iter(self[0 : len(self)])
+
+
+# A term's postings: docnums, weights, and the encoded values (each posting's
+# end to end, or all of them joined when the format's values have a fixed size).
+Postings = tuple[array, array, "JoinedValues | bytearray"]
 
 _FREQ_BYTES = tuple(pack_uint(n) for n in range(256))
 
@@ -138,7 +171,8 @@ class TermPool:
         post = terms.get(tbytes)
         if post is None:
             fixed = self._fixed[fieldname]
-            post = terms[tbytes] = (array("I"), array("d"), bytearray() if fixed is not None and fixed >= 0 else [])
+            post = terms[tbytes] = (array("I"), array("d"), bytearray() if fixed is not None and fixed >= 0
+                                    else JoinedValues())
             self.approx_bytes += 300 + len(tbytes)
         post[0].append(docnum)
         post[1].append(weight)
@@ -149,7 +183,7 @@ class TermPool:
                 self.approx_bytes += 12 + len(vbytes)
             else:
                 values.append(vbytes)
-                self.approx_bytes += 53 + len(vbytes)
+                self.approx_bytes += 16 + len(vbytes)
         elif self._fixed[fieldname] == 0:
             self.approx_bytes += 12
         else:  # W3PostingsWriter would drop it and shift the block's values
@@ -250,7 +284,7 @@ class _TermWriter:
         self.lengths = lengths
         self.offset = postfile.tell()
 
-    def write(self, ids: array, weights: array, values: list[bytes] | bytearray) -> bytes:
+    def write(self, ids: array, weights: array, values: JoinedValues | bytearray) -> bytes:
         """Write one term's postings; returns its term info bytes."""
         parts = [WHOOSH3_HEADER_MAGIC]
         lengths = self.lengths
