@@ -243,6 +243,20 @@ def test_rebuild_and_adds_in_any_order_give_the_same_stories(slive, sample, tmp_
             engine.close()
 
 
+@pytest.mark.engine_only("whoosh")  # the clustering step of a Whoosh rebuild
+def test_ordering_stories_a_few_at_a_time_gives_the_same_stories(slive, sample, tmp_path, monkeypatch):
+    """A rebuild reads the stored articles of its stories a batch at a time to order them."""
+    ids = [r["id"] for r in sample]
+    monkeypatch.setattr(stories, "FETCH_GROUPS", 1)
+    index_dir = tmp_path / "index"
+    rebuild([write(sample, tmp_path / "all.jsonl")], index_dir)
+    engine = engine_at(index_dir)
+    try:
+        assert engine_stories(engine, ids) == engine_stories(slive, ids)
+    finally:
+        engine.close()
+
+
 def test_replacing_a_copy_with_other_text_takes_it_out_of_its_story(sample, expected, tmp_path):
     pair = sorted(sorted(g) for g in expected if len(g) == 2)[0]
     alone = next(r for r in reversed(sample) if all(r["id"] not in g for g in expected))

@@ -52,6 +52,7 @@ SAME_OUTLET = 0.7  # the containment two articles of one outlet need: an outlet 
 JACCARD = 0.45  # of both bodies' 3-grams together
 NUMBERS = 0.6  # of the numbers the shorter body writes (3 or more) that the other writes too
 MIN_SHINGLES = 25  # a shorter body is a story of its own (one shared sentence is not a copy)
+FETCH_GROUPS = 1000  # stories whose stored articles a build's clustering reads at once, to order them
 LSH_THRESHOLD = 0.2  # the Jaccard the bands are tuned for: a trimmed copy's is low
 ESTIMATE_MARGIN = 0.2  # how far below a threshold a signature's estimate may be and still be compared
 SEED = 1
@@ -205,7 +206,8 @@ class Texts:
             p, i = where[article_id]
             _ids, shingles, sizes, numbers, outlets = parts[p]
             end = int(ends[p][i])
-            return Text(shingles[end - sizes[i] : end].astype(np.uint64), frozenset(numbers[i].split()), outlets[i])
+            return Text(shingles[end - sizes[i] : end], frozenset(numbers[i].split()), outlets[i])  # a view of
+            # the packed hashes, not a uint64 copy (a build whose articles all have copies compares them all)
         return text
 
 
@@ -337,9 +339,13 @@ def cluster(fp: Fingerprints, ids: list[str], signatures: np.ndarray, sizes: np.
         compared = {i: t for i in wanted if (t := text_of(i)) is not None}
     edges = [(x, y) for x, y in pairs if x in compared and y in compared and fp.copies(compared[x], compared[y])]
     groups = _groups(wanted, edges)
-    if text_of is not None:
-        copies = fetch(sorted({i for group in groups for i in group}))
-    return _stories(groups, copies)
+    if text_of is None:
+        return _stories(groups, copies)
+    rows: dict[str, tuple[str, int]] = {}
+    for start in range(0, len(groups), FETCH_GROUPS):  # the stored articles of a few stories at a time
+        batch = groups[start : start + FETCH_GROUPS]
+        rows.update(_stories(batch, fetch(sorted({i for group in batch for i in group}))).rows)
+    return Stories(rows)
 
 
 def _stories(groups: list[list[str]], copies: Mapping[str, Copy]) -> Stories:
