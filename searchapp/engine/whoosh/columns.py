@@ -137,7 +137,9 @@ class Columns:
         return out
 
 
-KEYWORDS = (*facets.names(), SPEAKER)  # the keyword fields a build keeps as columns
+def keywords() -> list[str]:
+    """The keyword fields a build keeps as columns: the registry's facets (as registered now) and speakers."""
+    return [*facets.names(), SPEAKER]
 
 
 def segment_words(arrays: list[SegmentArrays | None], fieldnames: Sequence[str]) -> list[dict[str, list[str] | None]]:
@@ -151,7 +153,7 @@ def load(reader, arrays: list[SegmentArrays | None] | None = None,
          words: list[dict[str, list[str] | None]] | None = None) -> Columns:
     """The columns of an opened Whoosh reader (all its segments), from the
     segments' postings arrays where given (one per segment, None for one
-    without) and their `segment_words` of KEYWORDS (read here if not given)."""
+    without) and their `segment_words` of `keywords()` (read here if not given)."""
     if arrays is None:
         arrays = [None] * len(reader.leaf_readers())
     live_parts, day_parts = [], []
@@ -169,10 +171,11 @@ def load(reader, arrays: list[SegmentArrays | None] | None = None,
         day_parts.append(np.where(dated, days, UNDATED).astype(np.int32))
     live = np.concatenate([np.zeros(0, bool), *live_parts])
     days = np.concatenate([np.zeros(0, np.int32), *day_parts])
+    names = keywords()
     if words is None:
-        words = segment_words(arrays, KEYWORDS)
+        words = segment_words(arrays, names)
     return Columns(live=live, days=days, facets={
-        name: _facet(reader, name, live, arrays, [w[name] for w in words]) for name in KEYWORDS})
+        name: _facet(reader, name, live, arrays, [w[name] for w in words]) for name in names})
 
 
 def id_numbers(reader, arrays: list[SegmentArrays | None], live: np.ndarray,

@@ -101,7 +101,7 @@ class WhooshSnapshot(Snapshot):
         for (leaf, _base), segment in zip(self.reader.leaf_readers(), arrays):
             if segment is not None:
                 segment.index_words(leaf)
-        words = columns.segment_words(arrays, [*columns.KEYWORDS, "id"])
+        words = columns.segment_words(arrays, [*columns.keywords(), "id"])
         self.columns = columns.load(self.reader, arrays, words)
         numbers = columns.id_numbers(self.reader, arrays, self.columns.live, words)
         live_doc = numbers.get if numbers is not None else self._live_doc
