@@ -95,7 +95,7 @@ class Highlighter:
         words = {t for t in terms if t.replace("-", "").isalpha()}
         numbers = {t for t in terms if _NUMBER_TERM.fullmatch(t)}
         if terms and len(words) + len(numbers) == len(terms):
-            written = sorted({w.lower() for w in words | {w for t in words for w in forms(t)}}, key=len, reverse=True)
+            written = {w.lower() for w in words | {w for t in words for w in forms(t)}}  # the trie prefers longer
             # a word glued to another ("KPK" of "@KPK_RI", "X" of "X1") is not marked
             branches = [r"(?P<word>(?<!\w)(?:" + analysis.trie_pattern(written) + r")(?!\w))"] if written else []
             if numbers:  # the digits in order, thousands dots allowed between: "1500" is also written "1.500"

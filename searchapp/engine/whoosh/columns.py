@@ -9,7 +9,6 @@ document instead of a set entry per document and value.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,23 +136,9 @@ class Columns:
         return out
 
 
-def keywords() -> list[str]:
-    """The keyword fields a build keeps as columns: the registry's facets (as registered now) and speakers."""
-    return [*facets.names(), SPEAKER]
-
-
-def segment_words(arrays: list[SegmentArrays | None], fieldnames: Sequence[str]) -> list[dict[str, list[str] | None]]:
-    """Each segment's words of the fields (SegmentArrays.words_of; all None
-    for a segment without arrays): what `load` and `id_numbers` read, made
-    once a segment for both."""
-    return [a.words_of(fieldnames) if a is not None else dict.fromkeys(fieldnames) for a in arrays]
-
-
-def load(reader, arrays: list[SegmentArrays | None] | None = None,
-         words: list[dict[str, list[str] | None]] | None = None) -> Columns:
+def load(reader, arrays: list[SegmentArrays | None] | None = None) -> Columns:
     """The columns of an opened Whoosh reader (all its segments), from the
-    segments' postings arrays where given (one per segment, None for one
-    without) and their `segment_words` of `keywords()` (read here if not given)."""
+    segments' postings arrays where given (one per segment, None for one without)."""
     if arrays is None:
         arrays = [None] * len(reader.leaf_readers())
     live_parts, day_parts = [], []
@@ -171,23 +156,18 @@ def load(reader, arrays: list[SegmentArrays | None] | None = None,
         day_parts.append(np.where(dated, days, UNDATED).astype(np.int32))
     live = np.concatenate([np.zeros(0, bool), *live_parts])
     days = np.concatenate([np.zeros(0, np.int32), *day_parts])
-    names = keywords()
-    if words is None:
-        words = segment_words(arrays, names)
+    keywords = [*facets.names(), SPEAKER]
+    words = [a.words_of(keywords) if a is not None else dict.fromkeys(keywords) for a in arrays]
     return Columns(live=live, days=days, facets={
-        name: _facet(reader, name, live, arrays, [w[name] for w in words]) for name in names})
+        name: _facet(reader, name, live, arrays, [w[name] for w in words]) for name in keywords})
 
 
-def id_numbers(reader, arrays: list[SegmentArrays | None], live: np.ndarray,
-               words: list[dict[str, list[str] | None]] | None = None) -> dict[str, int] | None:
+def id_numbers(reader, arrays: list[SegmentArrays | None], live: np.ndarray) -> dict[str, int] | None:
     """Each live article's document number by its id, the id field read from
-    the arrays in one slice a segment (its `segment_words`, read here if not
-    given); None when a segment cannot be read so."""
+    the arrays in one slice a segment; None when a segment cannot be read so."""
     out: dict[str, int] = {}
-    if words is None:
-        words = segment_words(arrays, ["id"])
-    for (leaf, base), segment, fields in zip(reader.leaf_readers(), arrays, words):
-        ids = fields["id"]
+    for (leaf, base), segment in zip(reader.leaf_readers(), arrays):
+        ids = segment.words("id") if segment is not None else None
         found = segment.field(leaf, "id", ids) if ids is not None else None
         if found is None:
             return None

@@ -101,9 +101,8 @@ class WhooshSnapshot(Snapshot):
         for (leaf, _base), segment in zip(self.reader.leaf_readers(), arrays):
             if segment is not None:
                 segment.index_words(leaf)
-        words = columns.segment_words(arrays, [*columns.keywords(), "id"])
-        self.columns = columns.load(self.reader, arrays, words)
-        numbers = columns.id_numbers(self.reader, arrays, self.columns.live, words)
+        self.columns = columns.load(self.reader, arrays)  # the words of each field from what index_words kept
+        numbers = columns.id_numbers(self.reader, arrays, self.columns.live)
         live_doc = numbers.get if numbers is not None else self._live_doc
         self.stories = StoryColumns.load(Stories.load(build).rows, live_doc, self.columns.size)
         # per facet, the (document, value, story) of articles with copies: all counting stories adds
